@@ -1,0 +1,173 @@
+package cmd
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+
+	"github.com/mlops-dev/mlops/pkg/config"
+)
+
+// configLoader merges, from lowest to highest precedence: defaults, mlops.yaml, the
+// project's .env file, MLOPS_* environment variables, and flags bound with bindFlag.
+type configLoader struct {
+	v      *viper.Viper
+	cached *config.Config
+}
+
+func newConfigLoader() *configLoader {
+	v := viper.New()
+	for _, s := range config.Settings {
+		v.SetDefault(s.Key, s.Default)
+	}
+	v.SetEnvPrefix("MLOPS")
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+	return &configLoader{v: v}
+}
+
+// bindFlag makes a command flag override the setting key when the flag is given.
+func (f *Factory) bindFlag(key string, flag *pflag.Flag) {
+	if flag == nil {
+		panic("bindFlag: no flag for " + key) // a programming error, caught by the command tests
+	}
+	_ = f.loader.v.BindPFlag(key, flag)
+}
+
+func (l *configLoader) load(explicit string) (*config.Config, error) {
+	if l.cached != nil {
+		return l.cached, nil
+	}
+	file, err := findConfigFile(explicit)
+	if err != nil {
+		return nil, err
+	}
+
+	dir, err := os.Getwd()
+	if err != nil {
+		return nil, fmt.Errorf("find working directory: %w", err)
+	}
+	if file != "" {
+		l.v.SetConfigFile(file)
+		l.v.SetConfigType("yaml")
+		if err := l.v.ReadInConfig(); err != nil {
+			return nil, fmt.Errorf("read %s: %s", file, oneLine(err.Error()))
+		}
+		dir = filepath.Dir(file)
+	}
+	if err := l.mergeDotEnv(filepath.Join(dir, ".env")); err != nil {
+		return nil, err
+	}
+
+	var c config.Config
+	if err := l.v.Unmarshal(&c); err != nil {
+		return nil, fmt.Errorf("%s: %s", describeFile(file), oneLine(err.Error()))
+	}
+	c.Dir, c.File = dir, file
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", describeFile(file), err)
+	}
+	l.cached = &c
+	return &c, nil
+}
+
+func describeFile(file string) string {
+	if file == "" {
+		return "configuration"
+	}
+	return file
+}
+
+// findConfigFile returns the explicit file (which must exist), else ./mlops.yaml when
+// present, else "".
+func findConfigFile(explicit string) (string, error) {
+	if explicit != "" {
+		abs, err := filepath.Abs(explicit)
+		if err != nil {
+			return "", err
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return "", &UsageError{Err: fmt.Errorf("--config %s: file not found", explicit)}
+		}
+		return abs, nil
+	}
+	abs, err := filepath.Abs("mlops.yaml")
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(abs); err == nil {
+		return abs, nil
+	}
+	return "", nil
+}
+
+// mergeDotEnv reads KEY=VALUE lines of the project's .env file and applies the MLOPS_*
+// keys as settings unless the process environment already sets them. Other keys (for
+// example GRAFANA_ADMIN_PASSWORD) are for the compose file and are ignored here.
+func (l *configLoader) mergeDotEnv(path string) error {
+	fh, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	defer fh.Close()
+
+	values := map[string]any{}
+	scanner := bufio.NewScanner(fh)
+	for line := 1; scanner.Scan(); line++ {
+		text := strings.TrimSpace(scanner.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		name, value, ok := strings.Cut(text, "=")
+		if !ok {
+			return fmt.Errorf("%s:%d: expected KEY=VALUE", path, line)
+		}
+		name = strings.TrimSpace(name)
+		if !strings.HasPrefix(name, "MLOPS_") || os.Getenv(name) != "" {
+			continue
+		}
+		key := settingKeyForEnv(name)
+		if key == "" {
+			continue
+		}
+		setNested(values, key, strings.Trim(strings.TrimSpace(value), `"'`))
+	}
+	if err := scanner.Err(); err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	return l.v.MergeConfigMap(values)
+}
+
+// settingKeyForEnv maps MLOPS_AUTH_SECRET to auth.secret, or "" for unknown names.
+func settingKeyForEnv(name string) string {
+	for _, s := range config.Settings {
+		env := "MLOPS_" + strings.ToUpper(strings.ReplaceAll(s.Key, ".", "_"))
+		if env == name {
+			return s.Key
+		}
+	}
+	return ""
+}
+
+func setNested(m map[string]any, key string, value any) {
+	parts := strings.Split(key, ".")
+	for _, p := range parts[:len(parts)-1] {
+		next, ok := m[p].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[p] = next
+		}
+		m = next
+	}
+	m[parts[len(parts)-1]] = value
+}
