@@ -138,7 +138,7 @@ func checkSignature(manifest, sigData []byte, pub ed25519.PublicKey, fail func(f
 		return fail(signatureFile, fmt.Sprintf("signed by another key (%s), not by the given public key (%s)", sig.KeyFingerprint, want))
 	}
 	if !ed25519.Verify(pub, manifest, raw) {
-		return fail(manifestFile, "signature in "+signatureFile+" does not match: the manifest or its signature was changed")
+		return fail(manifestFile, "does not match the signature in "+signatureFile+", so the manifest or its signature was changed")
 	}
 	return nil
 }
