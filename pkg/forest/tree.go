@@ -1,0 +1,299 @@
+package forest
+
+import "context"
+
+// trainingSet is the validated training data in the layout the tree
+// builder reads fastest.
+type trainingSet struct {
+	cols []float64 // column-major: feature f of row i is cols[f*rows+i]
+	y    []int32
+	rows int
+	nf   int
+	nc   int
+}
+
+func (d *trainingSet) column(f int) []float64 {
+	return d.cols[f*d.rows : (f+1)*d.rows]
+}
+
+// tree is one grown tree in the same node layout as Forest, with child and
+// value indices local to the tree.
+type tree struct {
+	feature   []int32
+	threshold []float64
+	left      []int32
+	right     []int32
+	value     []int32
+	values    []float64
+	inBag     []uint64 // bit i is set when row i is in the bootstrap sample
+}
+
+func (t *tree) addNode() int32 {
+	t.feature = append(t.feature, -1)
+	t.threshold = append(t.threshold, 0)
+	t.left = append(t.left, -1)
+	t.right = append(t.right, -1)
+	t.value = append(t.value, -1)
+	return int32(len(t.feature) - 1)
+}
+
+// frame is a node waiting to be grown: the samples in [start, end) of
+// builder.samples, its depth and where to link it into its parent.
+type frame struct {
+	start, end int
+	depth      int
+	parent     int32
+	isLeft     bool
+}
+
+// split is a candidate split of a node: rows with feature <= threshold go
+// left, and the first pos samples of the sorted node go left.
+type split struct {
+	feature   int
+	threshold float64
+	pos       int
+	score     float64
+}
+
+// builder grows trees one at a time and reuses its scratch memory between
+// trees. Each worker goroutine owns one builder.
+type builder struct {
+	data        *trainingSet
+	maxDepth    int
+	minLeaf     int
+	maxFeatures int
+
+	rng      *rng
+	weight   []int32 // bootstrap draw count per row
+	samples  []int32 // rows drawn at least once; each node owns a range
+	xf       []float64
+	features []int32
+	counts   []int64
+	left     []int64
+	right    []int64
+	stack    []frame
+}
+
+func newBuilder(data *trainingSet, p Params, maxFeatures int) *builder {
+	b := &builder{
+		data:        data,
+		maxDepth:    p.MaxDepth,
+		minLeaf:     p.MinSamplesLeaf,
+		maxFeatures: maxFeatures,
+		weight:      make([]int32, data.rows),
+		samples:     make([]int32, 0, data.rows),
+		xf:          make([]float64, data.rows),
+		features:    make([]int32, data.nf),
+		counts:      make([]int64, data.nc),
+		left:        make([]int64, data.nc),
+		right:       make([]int64, data.nc),
+	}
+	return b
+}
+
+// bootstrap draws rows with replacement, as many as there are rows, and
+// returns the draw count per row in weight. It consumes the first draws of
+// r, which lets the out-of-bag pass know each tree's sample.
+func bootstrap(r *rng, weight []int32) {
+	clear(weight)
+	for range weight {
+		weight[r.intn(len(weight))]++
+	}
+}
+
+// grow builds tree number index depth first. It returns ctx's error when
+// ctx is cancelled before the tree is complete.
+func (b *builder) grow(ctx context.Context, seed int64, index int) (*tree, error) {
+	// Every piece of state that shapes the tree starts afresh, so the tree
+	// depends only on (seed, index), not on the trees this builder grew
+	// before.
+	b.rng = newTreeRNG(seed, index)
+	bootstrap(b.rng, b.weight)
+	for f := range b.features {
+		b.features[f] = int32(f)
+	}
+
+	t := &tree{inBag: make([]uint64, (b.data.rows+63)/64)}
+	b.samples = b.samples[:0]
+	for i, w := range b.weight {
+		if w > 0 {
+			b.samples = append(b.samples, int32(i))
+			t.inBag[i/64] |= 1 << (i % 64)
+		}
+	}
+
+	b.stack = append(b.stack[:0], frame{start: 0, end: len(b.samples), parent: -1})
+	for len(b.stack) > 0 {
+		fr := b.stack[len(b.stack)-1]
+		b.stack = b.stack[:len(b.stack)-1]
+
+		id := t.addNode()
+		if fr.parent >= 0 {
+			if fr.isLeft {
+				t.left[fr.parent] = id
+			} else {
+				t.right[fr.parent] = id
+			}
+		}
+		if id%64 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		b.growNode(t, id, fr)
+	}
+	return t, nil
+}
+
+// growNode either splits node id, pushing its children on the stack, or
+// makes it a leaf.
+func (b *builder) growNode(t *tree, id int32, fr frame) {
+	total, sumSquares := b.countClasses(fr.start, fr.end)
+	n := fr.end - fr.start
+	isLeaf := n < 2*b.minLeaf ||
+		sumSquares == total*total || // pure: one class holds all the weight
+		(b.maxDepth > 0 && fr.depth >= b.maxDepth)
+
+	if !isLeaf {
+		if s, ok := b.bestSplit(fr.start, fr.end, total, sumSquares); ok {
+			if pos := b.partition(fr.start, fr.end, s); pos > fr.start && pos < fr.end {
+				t.feature[id] = int32(s.feature)
+				t.threshold[id] = s.threshold
+				// Push right first so the left subtree is grown, and
+				// numbered, first.
+				b.stack = append(b.stack,
+					frame{start: pos, end: fr.end, depth: fr.depth + 1, parent: id},
+					frame{start: fr.start, end: pos, depth: fr.depth + 1, parent: id, isLeft: true})
+				return
+			}
+		}
+	}
+
+	t.value[id] = int32(len(t.values))
+	for _, c := range b.counts {
+		t.values = append(t.values, float64(c)/float64(total))
+	}
+}
+
+// countClasses fills b.counts with the bootstrap-weighted class counts of
+// samples [start, end) and returns their total and sum of squares.
+func (b *builder) countClasses(start, end int) (total, sumSquares int64) {
+	clear(b.counts)
+	for _, s := range b.samples[start:end] {
+		b.counts[b.data.y[s]] += int64(b.weight[s])
+	}
+	for _, c := range b.counts {
+		total += c
+		sumSquares += c * c
+	}
+	return total, sumSquares
+}
+
+// bestSplit searches a random subset of features for the split with the
+// lowest weighted Gini impurity of the two children. Like scikit-learn it
+// draws features without replacement until it has drawn maxFeatures, and
+// keeps drawing while every feature drawn so far was constant in the node.
+func (b *builder) bestSplit(start, end int, total, sumSquares int64) (split, bool) {
+	best := split{feature: -1}
+	drawn, nonConstant := 0, 0
+	for j := 0; j < len(b.features) && (drawn < b.maxFeatures || nonConstant == 0); j++ {
+		k := j + b.rng.intn(len(b.features)-j)
+		b.features[j], b.features[k] = b.features[k], b.features[j]
+		f := int(b.features[j])
+		drawn++
+
+		if !b.loadSorted(f, start, end) {
+			continue
+		}
+		nonConstant++
+		b.scanFeature(f, start, end, total, sumSquares, &best)
+	}
+	return best, best.feature >= 0
+}
+
+// loadSorted copies feature f of samples [start, end) into b.xf and sorts
+// both by that value. It reports false, without sorting, when the feature
+// is constant in the node.
+func (b *builder) loadSorted(f, start, end int) bool {
+	col := b.data.column(f)
+	xf := b.xf[start:end]
+	samples := b.samples[start:end]
+	lo, hi := col[samples[0]], col[samples[0]]
+	for i, s := range samples {
+		v := col[s]
+		xf[i] = v
+		lo = min(lo, v)
+		hi = max(hi, v)
+	}
+	if lo == hi {
+		return false
+	}
+	sortByValue(xf, samples)
+	return true
+}
+
+// scanFeature moves the sorted samples one by one from the right child to
+// the left and scores every position between two distinct values. The
+// score sumSquaresLeft/weightLeft + sumSquaresRight/weightRight grows as
+// the weighted Gini impurity of the children falls, so the highest score
+// is the best split.
+func (b *builder) scanFeature(f, start, end int, total, sumSquares int64, best *split) {
+	clear(b.left)
+	copy(b.right, b.counts)
+	var weightLeft, squaresLeft int64
+	weightRight, squaresRight := total, sumSquares
+
+	xf := b.xf
+	n := end - start
+	for i := start; i < end-1; i++ {
+		s := b.samples[i]
+		c := b.data.y[s]
+		w := int64(b.weight[s])
+		squaresLeft += w * (2*b.left[c] + w)
+		squaresRight += w * (w - 2*b.right[c])
+		b.left[c] += w
+		b.right[c] -= w
+		weightLeft += w
+		weightRight -= w
+
+		if xf[i+1] == xf[i] {
+			continue
+		}
+		nLeft := i + 1 - start
+		if nLeft < b.minLeaf {
+			continue
+		}
+		if n-nLeft < b.minLeaf {
+			break
+		}
+		score := float64(squaresLeft)/float64(weightLeft) + float64(squaresRight)/float64(weightRight)
+		if score > best.score {
+			*best = split{feature: f, threshold: midpoint(xf[i], xf[i+1]), pos: i + 1, score: score}
+		}
+	}
+}
+
+// midpoint returns the threshold between two adjacent distinct sorted
+// values a < b: their midpoint, or a when rounding would make it equal b
+// (then a <= threshold < b still separates them).
+func midpoint(a, b float64) float64 {
+	m := a/2 + b/2
+	if m >= b || m < a {
+		return a
+	}
+	return m
+}
+
+// partition reorders samples [start, end) so that the rows going left under
+// s come first, and returns the index where the right child starts.
+func (b *builder) partition(start, end int, s split) int {
+	col := b.data.column(s.feature)
+	i, j := start, end-1
+	for i <= j {
+		if col[b.samples[i]] <= s.threshold {
+			i++
+			continue
+		}
+		b.samples[i], b.samples[j] = b.samples[j], b.samples[i]
+		j--
+	}
+	return i
+}
