@@ -1,0 +1,157 @@
+// Package imagebuild builds the mlops container image from the running mlops
+// binary itself: a FROM scratch image that holds the static binary, the
+// host's CA certificates and a non-root user, so no base image is pulled.
+package imagebuild
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/mlops-dev/mlops/pkg/engine"
+)
+
+// DefaultCACerts is the CA bundle path on Debian, Ubuntu and Alpine hosts.
+const DefaultCACerts = "/etc/ssl/certs/ca-certificates.crt"
+
+// UID is the numeric user and group ID the image runs as.
+const UID = 65532
+
+// LabelBinaryDigest is the image label that stores the SHA-256 of the binary
+// inside, so an image built from the same binary is not built again.
+const LabelBinaryDigest = "com.mlops.binary-sha256"
+
+// dockerfile needs no base image, so building it never contacts a registry.
+const dockerfile = `FROM scratch
+COPY passwd /etc/passwd
+COPY group /etc/group
+COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY mlops /mlops
+USER 65532:65532
+ENTRYPOINT ["/mlops"]
+`
+
+// Builder is the part of the engine that building needs.
+type Builder interface {
+	InspectImage(ctx context.Context, ref string) (engine.Image, error)
+	BuildImage(ctx context.Context, buildContext io.Reader, tag string, labels map[string]string, progress func(engine.Progress)) error
+}
+
+// Options says what to build.
+type Options struct {
+	// Binary is the path of a statically linked mlops binary, usually os.Executable().
+	Binary string
+	// Tag names the image, such as "mlops:0.3.0".
+	Tag string
+	// CACerts is the PEM bundle copied into the image; DefaultCACerts when empty.
+	CACerts string
+	// Version goes into the org.opencontainers.image.version label.
+	Version string
+}
+
+// Ensure builds the image unless the engine already has Tag built from the
+// same binary. It reports whether it built.
+func Ensure(ctx context.Context, b Builder, opts Options, progress func(engine.Progress)) (bool, error) {
+	binary, err := readStaticBinary(opts.Binary)
+	if err != nil {
+		return false, err
+	}
+	digest := sha256.Sum256(binary)
+	digestHex := hex.EncodeToString(digest[:])
+
+	img, err := b.InspectImage(ctx, opts.Tag)
+	if err == nil && img.Labels[LabelBinaryDigest] == digestHex {
+		return false, nil
+	}
+	if err != nil && !errors.Is(err, engine.ErrNotFound) {
+		return false, err
+	}
+
+	caPath := opts.CACerts
+	if caPath == "" {
+		caPath = DefaultCACerts
+	}
+	certs, err := os.ReadFile(caPath)
+	if err != nil {
+		return false, fmt.Errorf("read CA certificates: %w (install the ca-certificates package or name another PEM bundle)", err)
+	}
+	buildContext, err := Context(binary, certs)
+	if err != nil {
+		return false, err
+	}
+	labels := map[string]string{
+		LabelBinaryDigest:                digestHex,
+		"org.opencontainers.image.title": "mlops",
+	}
+	if opts.Version != "" {
+		labels["org.opencontainers.image.version"] = opts.Version
+	}
+	if err := b.BuildImage(ctx, bytes.NewReader(buildContext), opts.Tag, labels, progress); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// readStaticBinary reads an ELF executable and rejects one that needs a
+// dynamic loader, which a scratch image does not have.
+func readStaticBinary(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read binary: %w", err)
+	}
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("binary %s is not a Linux executable: %w", path, err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return nil, fmt.Errorf("binary %s is dynamically linked; rebuild it with CGO_ENABLED=0", path)
+		}
+	}
+	return data, nil
+}
+
+// Context returns the tar build context: the Dockerfile, the binary, the CA
+// bundle and passwd and group files that define the non-root user.
+func Context(binary, caCerts []byte) ([]byte, error) {
+	passwd := fmt.Sprintf("root:x:0:0:root:/:/sbin/nologin\nmlops:x:%d:%d:mlops:/:/sbin/nologin\n", UID, UID)
+	group := fmt.Sprintf("root:x:0:\nmlops:x:%d:\n", UID)
+	files := []struct {
+		name string
+		mode int64
+		data []byte
+	}{
+		{"Dockerfile", 0o644, []byte(dockerfile)},
+		{"passwd", 0o644, []byte(passwd)},
+		{"group", 0o644, []byte(group)},
+		{"ca-certificates.crt", 0o644, caCerts},
+		{"mlops", 0o755, binary},
+	}
+
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	// A fixed time keeps the context bytes, and so the build cache key, stable.
+	modTime := time.Unix(0, 0)
+	for _, f := range files {
+		hdr := &tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data)), ModTime: modTime, Typeflag: tar.TypeReg}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return nil, fmt.Errorf("write build context: %w", err)
+		}
+		if _, err := tw.Write(f.data); err != nil {
+			return nil, fmt.Errorf("write build context: %w", err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, fmt.Errorf("write build context: %w", err)
+	}
+	return buf.Bytes(), nil
+}

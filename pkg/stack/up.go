@@ -1,0 +1,368 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mlops-dev/mlops/pkg/engine"
+)
+
+// Defaults for UpOptions and DownOptions fields left zero.
+const (
+	DefaultWaitTimeout = 2 * time.Minute
+	DefaultStopTimeout = 10 * time.Second
+)
+
+// UpOptions adjusts Up.
+type UpOptions struct {
+	// WaitTimeout bounds the wait for every service to run and pass its
+	// health check; DefaultWaitTimeout when zero.
+	WaitTimeout time.Duration
+	// StopTimeout is how long a container being replaced gets to stop
+	// before it is killed; DefaultStopTimeout when zero.
+	StopTimeout time.Duration
+	// MissingImageHint ends the error for an image that is neither local
+	// nor pullable, such as `or leave the service out with --skip redis`.
+	// When empty the hint names the service under "--skip".
+	MissingImageHint func(image string, services []string) string
+}
+
+// errDependencyFailed marks a service that was not started because a
+// service it depends on failed; the dependency's own error explains why.
+var errDependencyFailed = errors.New("dependency failed")
+
+// Up converges the engine to plan: it checks that no object of another
+// owner holds a planned name, makes every image available, creates missing
+// networks and volumes, then creates, recreates or starts each service's
+// container in dependency order and waits for its health check. Running
+// containers whose config hash and image are unchanged are left alone, so Up
+// run twice does nothing the second time, and Up after an interrupted Up
+// finishes the work.
+func (s *Stack) Up(ctx context.Context, plan *Plan, opts UpOptions) error {
+	opts = upDefaults(opts)
+	if err := s.checkOwnership(ctx, plan); err != nil {
+		return err
+	}
+	imageIDs, err := s.ensureImages(ctx, plan, opts)
+	if err != nil {
+		return err
+	}
+	if err := s.ensureNetworks(ctx, plan); err != nil {
+		return err
+	}
+	if err := s.ensureVolumes(ctx, plan); err != nil {
+		return err
+	}
+	existing, err := s.engine.ListContainers(ctx, projectLabels(plan.Project))
+	if err != nil {
+		return err
+	}
+	return s.startServices(ctx, plan, existing, imageIDs, opts)
+}
+
+func upDefaults(opts UpOptions) UpOptions {
+	if opts.WaitTimeout <= 0 {
+		opts.WaitTimeout = DefaultWaitTimeout
+	}
+	if opts.StopTimeout <= 0 {
+		opts.StopTimeout = DefaultStopTimeout
+	}
+	if opts.MissingImageHint == nil {
+		opts.MissingImageHint = func(_ string, services []string) string {
+			return "or leave the service out with --skip " + strings.Join(services, " --skip ")
+		}
+	}
+	return opts
+}
+
+// checkOwnership rejects the plan when a container, network or volume with
+// a planned name exists without this project's label. mlops never changes
+// or removes such objects.
+func (s *Stack) checkOwnership(ctx context.Context, plan *Plan) error {
+	for _, svc := range plan.Services {
+		c, err := s.engine.FindContainer(ctx, svc.Spec.Name)
+		if err := foreign(ctx, "container", svc.Spec.Name, plan.Project, c.Labels, err); err != nil {
+			return err
+		}
+	}
+	for _, spec := range plan.Networks {
+		n, err := s.engine.FindNetwork(ctx, spec.Name)
+		if err := foreign(ctx, "network", spec.Name, plan.Project, n.Labels, err); err != nil {
+			return err
+		}
+	}
+	for _, spec := range plan.Volumes {
+		v, err := s.engine.FindVolume(ctx, spec.Name)
+		if err := foreign(ctx, "volume", spec.Name, plan.Project, v.Labels, err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func foreign(ctx context.Context, kind, name, project string, labels map[string]string, findErr error) error {
+	if errors.Is(findErr, engine.ErrNotFound) {
+		return nil
+	}
+	if findErr != nil {
+		return findErr
+	}
+	if owner := labels[engine.LabelProject]; owner != project {
+		who := "without an mlops project label"
+		if owner != "" {
+			who = fmt.Sprintf("of mlops project %q", owner)
+		}
+		return fmt.Errorf("%s %s already exists %s, and mlops leaves it alone: remove or rename it (docker %s rm %s), or choose another project name",
+			kind, name, who, kind, name)
+	}
+	return ctx.Err()
+}
+
+// ensureImages returns the local image ID of every planned image, pulling
+// the missing ones. When any image cannot be had it fails before anything
+// is created, with one line per image.
+func (s *Stack) ensureImages(ctx context.Context, plan *Plan, opts UpOptions) (map[string]string, error) {
+	users := map[string][]string{}
+	for _, svc := range plan.Services {
+		users[svc.Spec.Image] = append(users[svc.Spec.Image], svc.Name)
+	}
+	ids := map[string]string{}
+	var problems []error
+	for _, ref := range slices.Sorted(maps.Keys(users)) {
+		id, err := s.ensureImage(ctx, ref)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if err != nil {
+			problems = append(problems, fmt.Errorf("image %s for service %s is not available (%w): load it with docker load, or build and tag it, %s",
+				ref, strings.Join(users[ref], ", "), err, opts.MissingImageHint(ref, users[ref])))
+			continue
+		}
+		ids[ref] = id
+	}
+	if len(problems) > 0 {
+		return nil, errors.Join(problems...)
+	}
+	return ids, nil
+}
+
+func (s *Stack) ensureImage(ctx context.Context, ref string) (string, error) {
+	img, err := s.engine.InspectImage(ctx, ref)
+	if err == nil {
+		return img.ID, nil
+	}
+	if !errors.Is(err, engine.ErrNotFound) {
+		return "", err
+	}
+
+	s.report("image", ref, ActionPulling, "")
+	err = s.engine.PullImage(ctx, ref, func(p engine.Progress) {
+		s.report("image", ref, ActionPulling, progressDetail(p))
+	})
+	if err != nil {
+		s.report("image", ref, ActionFailed, err.Error())
+		return "", err
+	}
+	img, err = s.engine.InspectImage(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	s.report("image", ref, ActionPulled, "")
+	return img.ID, nil
+}
+
+func progressDetail(p engine.Progress) string {
+	detail := p.Status
+	if p.ID != "" {
+		detail = p.ID + ": " + detail
+	}
+	if p.Total > 0 {
+		detail += fmt.Sprintf(" %.1f/%.1f MB", float64(p.Current)/1e6, float64(p.Total)/1e6)
+	}
+	return detail
+}
+
+func (s *Stack) ensureNetworks(ctx context.Context, plan *Plan) error {
+	have, err := s.engine.ListNetworks(ctx, projectLabels(plan.Project))
+	if err != nil {
+		return err
+	}
+	for _, spec := range plan.Networks {
+		if slices.ContainsFunc(have, func(n engine.Network) bool { return n.Name == spec.Name }) {
+			continue
+		}
+		if _, err := s.engine.CreateNetwork(ctx, spec); err != nil {
+			return err
+		}
+		s.report("network", spec.Name, ActionCreated, "")
+	}
+	return nil
+}
+
+func (s *Stack) ensureVolumes(ctx context.Context, plan *Plan) error {
+	have, err := s.engine.ListVolumes(ctx, projectLabels(plan.Project))
+	if err != nil {
+		return err
+	}
+	for _, spec := range plan.Volumes {
+		if slices.ContainsFunc(have, func(v engine.Volume) bool { return v.Name == spec.Name }) {
+			continue
+		}
+		if err := s.engine.CreateVolume(ctx, spec); err != nil {
+			return err
+		}
+		s.report("volume", spec.Name, ActionCreated, "")
+	}
+	return nil
+}
+
+// serviceRun tracks one service while Up runs them all concurrently.
+type serviceRun struct {
+	started chan struct{} // closed once the container runs
+	ready   chan struct{} // closed once it runs and, with a health check, is healthy
+	failed  chan struct{} // closed when the service cannot come up
+}
+
+// startServices converges every service in its own goroutine; each waits
+// for the services it depends on to be started or healthy, as depends_on
+// says, so independent services come up in parallel.
+func (s *Stack) startServices(ctx context.Context, plan *Plan, existing []engine.Container, imageIDs map[string]string, opts UpOptions) error {
+	deadline := time.Now().Add(opts.WaitTimeout)
+	runs := map[string]*serviceRun{}
+	for _, svc := range plan.Services {
+		runs[svc.Name] = &serviceRun{started: make(chan struct{}), ready: make(chan struct{}), failed: make(chan struct{})}
+	}
+
+	errs := make([]error, len(plan.Services))
+	var wg sync.WaitGroup
+	for i, svc := range plan.Services {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run := runs[svc.Name]
+			errs[i] = s.upService(ctx, svc, runs, existing, imageIDs[svc.Spec.Image], deadline, opts)
+			if errs[i] != nil {
+				close(run.failed)
+			}
+		}()
+	}
+	wg.Wait()
+
+	if ctx.Err() != nil {
+		return fmt.Errorf("up interrupted: %w; run up again to finish", ctx.Err())
+	}
+	var real []error
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, errDependencyFailed) {
+			real = append(real, err)
+		}
+	}
+	return errors.Join(real...)
+}
+
+func (s *Stack) upService(ctx context.Context, svc Service, runs map[string]*serviceRun, existing []engine.Container, imageID string, deadline time.Time, opts UpOptions) error {
+	for _, dep := range svc.DependsOn {
+		wait := runs[dep.Service].started
+		if dep.Healthy {
+			wait = runs[dep.Service].ready
+		}
+		select {
+		case <-wait:
+		case <-runs[dep.Service].failed:
+			s.report("service", svc.Name, ActionFailed, "not started because "+dep.Service+" failed")
+			return fmt.Errorf("service %s: %w", svc.Name, errDependencyFailed)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+
+	id, err := s.convergeContainer(ctx, svc, existing, imageID, opts.StopTimeout)
+	if err != nil {
+		s.report("service", svc.Name, ActionFailed, err.Error())
+		return err
+	}
+	close(runs[svc.Name].started)
+
+	if err := s.waitReady(ctx, svc, id, deadline); err != nil {
+		s.report("service", svc.Name, ActionFailed, firstLine(err.Error()))
+		return err
+	}
+	close(runs[svc.Name].ready)
+	return nil
+}
+
+// convergeContainer makes the service's container match its spec and run,
+// and returns the container ID.
+func (s *Stack) convergeContainer(ctx context.Context, svc Service, existing []engine.Container, imageID string, stopTimeout time.Duration) (string, error) {
+	var current *engine.Container
+	for _, c := range existing {
+		if c.Labels[engine.LabelService] != svc.Name {
+			continue
+		}
+		if c.Name == svc.Spec.Name {
+			current = &c
+			continue
+		}
+		// A second container of this service is left over from an older
+		// naming or a manual copy; it carries our labels, so it is ours.
+		if err := s.engine.RemoveContainer(ctx, c.ID); err != nil {
+			return "", fmt.Errorf("service %s: %w", svc.Name, err)
+		}
+	}
+
+	if current != nil && current.Labels[engine.LabelConfigHash] == svc.Hash && current.ImageID == imageID {
+		if current.State == "running" {
+			s.report("service", svc.Name, ActionUnchanged, current.Name)
+			return current.ID, nil
+		}
+		return current.ID, s.start(ctx, svc, current.ID)
+	}
+	if current != nil {
+		s.report("service", svc.Name, ActionRecreating, "configuration or image changed")
+		if current.State == "running" {
+			if err := s.engine.StopContainer(ctx, current.ID, stopTimeout); err != nil {
+				return "", fmt.Errorf("service %s: %w", svc.Name, err)
+			}
+		}
+		if err := s.engine.RemoveContainer(ctx, current.ID); err != nil {
+			return "", fmt.Errorf("service %s: %w", svc.Name, err)
+		}
+	}
+
+	id, err := s.engine.CreateContainer(ctx, svc.Spec)
+	if errors.Is(err, engine.ErrConflict) {
+		return "", fmt.Errorf("service %s: container name %s is taken by another container; remove it (docker rm %s) or choose another project name",
+			svc.Name, svc.Spec.Name, svc.Spec.Name)
+	}
+	if err != nil {
+		return "", fmt.Errorf("service %s: %w", svc.Name, err)
+	}
+	s.report("service", svc.Name, ActionCreated, svc.Spec.Name)
+	return id, s.start(ctx, svc, id)
+}
+
+func (s *Stack) start(ctx context.Context, svc Service, id string) error {
+	s.report("service", svc.Name, ActionStarting, "")
+	err := s.engine.StartContainer(ctx, id)
+	var portErr *engine.PortInUseError
+	if errors.As(err, &portErr) {
+		return fmt.Errorf("service %s: host port %s is already in use: stop the program listening on it, or change the published port of %s in the compose file",
+			svc.Name, portErr.Port, svc.Name)
+	}
+	if err != nil {
+		return fmt.Errorf("service %s: %w", svc.Name, err)
+	}
+	s.report("service", svc.Name, ActionStarted, "")
+	return nil
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
