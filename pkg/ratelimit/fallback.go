@@ -18,13 +18,17 @@ const (
 const (
 	DefaultRedisTimeout  = 50 * time.Millisecond
 	DefaultProbeInterval = time.Second
+	// DefaultFailureThreshold is how many Redis failures in a row switch
+	// to Memory. One slow call under a load spike should not drop every
+	// key's state; a stopped server fails three calls in microseconds.
+	DefaultFailureThreshold = 3
 )
 
 // Fallback is a Limiter that uses Redis and answers from Memory while
 // Redis fails. Its policy is to fail open to per-process limits: a Redis
 // error or a call slower than the timeout never reaches the caller, the
-// request is decided by Memory instead, and a warning is logged once per
-// switch. While on Memory it probes Redis at most once per probe interval,
+// request is decided by Memory instead. After DefaultFailureThreshold
+// failures in a row it switches to Memory and logs one warning. While on Memory it probes Redis at most once per probe interval,
 // in the background, and switches back when Redis answers.
 //
 // Keys start fresh in Memory after a switch, so each server may allow up
@@ -36,6 +40,9 @@ type Fallback struct {
 
 	timeout       time.Duration
 	probeInterval time.Duration
+	threshold     int64
+
+	failures  atomic.Int64 // Redis failures in a row
 
 	onMemory  atomic.Bool
 	probing   atomic.Bool
@@ -69,6 +76,16 @@ func NewFallback(primary *Redis, backup *Memory, logger *slog.Logger) *Fallback 
 		logger:        logger,
 		timeout:       DefaultRedisTimeout,
 		probeInterval: DefaultProbeInterval,
+		threshold:     DefaultFailureThreshold,
+	}
+}
+
+// SetFailureThreshold sets how many Redis failures in a row switch to
+// Memory. Each failed call is answered by Memory either way. Call it before
+// the first Allow.
+func (f *Fallback) SetFailureThreshold(n int) {
+	if n > 0 {
+		f.threshold = int64(n)
 	}
 }
 
@@ -127,12 +144,15 @@ func (f *Fallback) Allow(ctx context.Context, key string, rule Rule) (Decision, 
 
 	d, err := f.callRedis(ctx, key, rule)
 	if err == nil {
+		f.failures.Store(0)
 		return d, nil
 	}
 	// A caller that gave up is not a Redis failure, so no switch.
 	if ctx.Err() == nil {
 		f.redisErrors.Add(1)
-		f.switchTo(true, err)
+		if f.failures.Add(1) >= f.threshold {
+			f.switchTo(true, err)
+		}
 	}
 	return f.fromMemory(ctx, key, rule)
 }
@@ -199,6 +219,7 @@ func (f *Fallback) switchTo(toMemory bool, cause error) {
 	}
 	f.switches.Add(1)
 	backend := BackendRedis
+	f.failures.Store(0)
 	if toMemory {
 		backend = BackendMemory
 		f.lastProbe.Store(time.Now().UnixNano())

@@ -59,7 +59,7 @@ func (m *Memory) Allow(_ context.Context, key string, rule Rule) (Decision, erro
 	}
 	// Keep TATs strictly positive so the zero value means "no entry".
 	now := m.nowFunc() + 1
-	s := &m.shards[maphash.String(m.seed, key)%memoryShards]
+	s := &m.shards[m.shardIndex(key)]
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -73,6 +73,10 @@ func (m *Memory) Allow(_ context.Context, key string, rule Rule) (Decision, erro
 	}
 	s.tats[key] = newTAT
 	return d, nil
+}
+
+func (m *Memory) shardIndex(key string) uint64 {
+	return maphash.String(m.seed, key) % memoryShards
 }
 
 // Len returns the number of keys held, including expired ones not yet
