@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -99,7 +100,7 @@ func shapeProblem(ds *Dataset, train, test []int) string {
 	}
 	for i, row := range ds.X {
 		if len(row) != len(ds.Features) {
-			return fmt.Sprintf("row %d has %d values, want %d features", ds.rowNumber(i), len(row), len(ds.Features))
+			return fmt.Sprintf("row %d has %s, want %d features", ds.rowNumber(i), plural(len(row), "value"), len(ds.Features))
 		}
 		if ds.Y[i] < 0 || ds.Y[i] >= len(ds.Classes) {
 			return fmt.Sprintf("row %d has label index %d, want 0 to %d", ds.rowNumber(i), ds.Y[i], len(ds.Classes)-1)
@@ -202,7 +203,7 @@ func checkDuplicateRows(ds *Dataset, keys []string) CheckResult {
 	first := make(map[string]int, len(keys))
 	var pairs []string
 	for i, key := range keys {
-		full := fmt.Sprintf("%s%d", key, ds.Y[i])
+		full := key + strconv.Itoa(ds.Y[i]) // keys have a fixed length, so this is unambiguous
 		j, seen := first[full]
 		if !seen {
 			first[full] = i

@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math"
@@ -42,6 +43,14 @@ func newTable(names []string, label int) *table {
 
 func (t *table) rows() int { return len(t.lines) }
 
+// reserve sizes the slices for an estimated number of rows, so that large
+// files are not copied again and again as the slices grow.
+func (t *table) reserve(rows int) {
+	t.values = make([]float64, 0, rows*len(t.featCols))
+	t.labels = make([]int, 0, rows)
+	t.lines = make([]int, 0, rows)
+}
+
 func (p *parser) parse(text []byte) (*Dataset, error) {
 	cr, err := p.newCSVReader(text)
 	if err != nil {
@@ -52,6 +61,7 @@ func (p *parser) parse(text []byte) (*Dataset, error) {
 		return nil, err
 	}
 	t := newTable(names, label)
+	t.reserve(bytes.Count(text, []byte{'\n'}))
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
