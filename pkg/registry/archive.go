@@ -36,36 +36,52 @@ func (r *Registry) Export(name string, version int, w io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("export %s v%d: %w", name, version, err)
 	}
+
 	gz := gzip.NewWriter(w)
 	tw := tar.NewWriter(gz)
-	prefix := name + "/" + versionDirName(version) + "/"
-	dirHeader := &tar.Header{Typeflag: tar.TypeDir, Name: prefix, Mode: 0o755, ModTime: m.CreatedAt}
-	if err := tw.WriteHeader(dirHeader); err != nil {
+	if err := writeVersionEntries(tw, dir, m); err != nil {
+		var ve *VerifyError
+		if errors.As(err, &ve) {
+			return err
+		}
 		return fmt.Errorf("export %s v%d: %w", name, version, err)
-	}
-	for _, file := range []string{manifestFile, signatureFile} {
-		data, err := readLimited(filepath.Join(dir, file), maxManifestSize)
-		if err != nil {
-			return fmt.Errorf("export %s v%d: %s: %w", name, version, file, err)
-		}
-		if err := writeTarFile(tw, prefix+file, data, m); err != nil {
-			return fmt.Errorf("export %s v%d: %w", name, version, err)
-		}
-	}
-	for _, f := range m.Files {
-		data, reason := checkFile(filepath.Join(dir, f.Path), f, true)
-		if reason != "" {
-			return &VerifyError{Name: name, Version: version, File: f.Path, Reason: reason}
-		}
-		if err := writeTarFile(tw, prefix+f.Path, data, m); err != nil {
-			return fmt.Errorf("export %s v%d: %w", name, version, err)
-		}
 	}
 	if err := tw.Close(); err != nil {
 		return fmt.Errorf("export %s v%d: %w", name, version, err)
 	}
 	if err := gz.Close(); err != nil {
 		return fmt.Errorf("export %s v%d: %w", name, version, err)
+	}
+	return nil
+}
+
+// writeVersionEntries writes the directory entry, the manifest, the signature and the
+// listed files of the version in dir. A file that does not match m is a *VerifyError.
+func writeVersionEntries(tw *tar.Writer, dir string, m *Manifest) error {
+	prefix := m.Name + "/" + versionDirName(m.Version) + "/"
+	dirHeader := &tar.Header{Typeflag: tar.TypeDir, Name: prefix, Mode: 0o755, ModTime: m.CreatedAt}
+	if err := tw.WriteHeader(dirHeader); err != nil {
+		return err
+	}
+
+	for _, file := range []string{manifestFile, signatureFile} {
+		data, err := readLimited(filepath.Join(dir, file), maxManifestSize)
+		if err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		if err := writeTarFile(tw, prefix+file, data, m); err != nil {
+			return err
+		}
+	}
+
+	for _, f := range m.Files {
+		data, reason := checkFile(filepath.Join(dir, f.Path), f, true)
+		if reason != "" {
+			return &VerifyError{Name: m.Name, Version: m.Version, File: f.Path, Reason: reason}
+		}
+		if err := writeTarFile(tw, prefix+f.Path, data, m); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -245,13 +245,13 @@ func TestImport_RejectsBadArchives(t *testing.T) {
 func noChange(e []tarEntry) []tarEntry { return e }
 
 func slicesDelete(entries []tarEntry, target *tarEntry) []tarEntry {
-	var kept []tarEntry
+	var remaining []tarEntry
 	for i := range entries {
 		if &entries[i] != target {
-			kept = append(kept, entries[i])
+			remaining = append(remaining, entries[i])
 		}
 	}
-	return kept
+	return remaining
 }
 
 func TestExport_RejectsCorruptedVersion(t *testing.T) {

@@ -10,5 +10,5 @@
 // Versions are written into a hidden temporary directory and renamed into place, so a
 // reader never sees a half-written version, and concurrent publishers get distinct version
 // numbers. Every read that hands bytes to a caller verifies the signature and the digests
-// first. The package knows nothing about what the files contain.
+// first. The package treats the files as opaque bytes.
 package registry

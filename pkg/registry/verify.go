@@ -178,11 +178,11 @@ func checkFiles(dir string, m *Manifest, kinds map[string]fs.FileMode, keep map[
 	}
 	sort.Strings(extra)
 	for _, file := range extra {
-		what := "file"
+		entryType := "file"
 		if kinds[file].IsDir() {
-			what = "directory"
+			entryType = "directory"
 		}
-		problems = append(problems, fail(file, "extra "+what+" not listed in the manifest"))
+		problems = append(problems, fail(file, "extra "+entryType+" not listed in the manifest"))
 	}
 	return errors.Join(problems...)
 }
