@@ -26,6 +26,10 @@ const clientSecretBytes = 32
 // clientsFileVersion is the format version written to the clients file.
 const clientsFileVersion = 1
 
+// compareHash is bcrypt.CompareHashAndPassword; tests replace it to count
+// comparisons.
+var compareHash = bcrypt.CompareHashAndPassword
+
 var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // Client is an API client that may exchange its secret for a token.
@@ -183,7 +187,7 @@ func (s *ClientStore) Authenticate(id, secret string) (*Client, error) {
 	if len(candidate) > 72 {
 		candidate = nil
 	}
-	err := bcrypt.CompareHashAndPassword(hash, candidate)
+	err := compareHash(hash, candidate)
 	if rec == nil || len(candidate) == 0 || err != nil {
 		return nil, unauthorized(CodeInvalidClient, "client id or secret is wrong", nil)
 	}

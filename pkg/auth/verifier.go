@@ -73,7 +73,7 @@ func (v *Verifier) Verify(raw string) (*Claims, error) {
 	claims := &Claims{}
 	token, err := v.parser.ParseWithClaims(raw, claims, v.keyFor)
 	if err != nil {
-		return nil, v.classify(token, err)
+		return nil, v.classify(token, claims, err)
 	}
 	if claims.Subject == "" {
 		return nil, unauthorized(CodeTokenMalformed, "token has no subject", nil)
@@ -106,7 +106,7 @@ func (v *Verifier) keyFor(token *jwt.Token) (any, error) {
 // structural problem wins over the algorithm, the algorithm over the key,
 // the key over the signature, and the signature over the claims, which
 // golang-jwt checks only after the signature.
-func (v *Verifier) classify(token *jwt.Token, err error) *Error {
+func (v *Verifier) classify(token *jwt.Token, claims *Claims, err error) *Error {
 	switch {
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return unauthorized(CodeTokenMalformed, "token is not a well-formed JWT", err)
@@ -122,20 +122,24 @@ func (v *Verifier) classify(token *jwt.Token, err error) *Error {
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
 		return unauthorized(CodeTokenInvalidSignature, "token signature is invalid", err)
 	}
-	return classifyClaims(err)
+	return classifyClaims(claims, err)
 }
 
-func classifyClaims(err error) *Error {
+// classifyClaims maps claim validation errors. golang-jwt reports a missing
+// iss or aud as a missing required claim; those count as the wrong issuer
+// or audience, and only a missing exp is reported as malformed.
+func classifyClaims(claims *Claims, err error) *Error {
+	missing := errors.Is(err, jwt.ErrTokenRequiredClaimMissing)
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return unauthorized(CodeTokenExpired, "token has expired; request a new one", err)
 	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
 		return unauthorized(CodeTokenNotYetValid, "token is not valid yet; check the clocks", err)
-	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer), missing && claims.Issuer == "":
 		return unauthorized(CodeTokenWrongIssuer, "token issuer is not accepted", err)
-	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+	case errors.Is(err, jwt.ErrTokenInvalidAudience), missing && len(claims.Audience) == 0:
 		return unauthorized(CodeTokenWrongAudience, "token audience is not accepted", err)
-	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+	case missing:
 		return unauthorized(CodeTokenMalformed, "token lacks a required claim (exp)", err)
 	}
 	return unauthorized(CodeTokenMalformed, "token claims are invalid", err)
