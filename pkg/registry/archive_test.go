@@ -6,6 +6,9 @@ import (
 	"compress/gzip"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -52,6 +55,9 @@ func TestExportImport_RoundTrip(t *testing.T) {
 	}
 	if left := listDir(t, dst.Root); !cmp.Equal(left, []string{"iris"}) {
 		t.Errorf("registry root holds %v after Import, want only iris", left)
+	}
+	if runtime.GOOS != "windows" {
+		assertMode(t, filepath.Join(dst.Root, "iris", "v2"), 0o755|os.ModeDir)
 	}
 
 	// The same archive again is a no-op.

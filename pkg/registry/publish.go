@@ -39,6 +39,11 @@ func (r *Registry) Publish(name string, files map[string][]byte, key ed25519.Pri
 		return 0, fmt.Errorf("publish %s: %w", name, err)
 	}
 	defer os.RemoveAll(staging) // a no-op after the rename succeeds
+	// MkdirTemp creates mode 0700, but a server running as another user must read
+	// the version.
+	if err := os.Chmod(staging, 0o755); err != nil {
+		return 0, fmt.Errorf("publish %s: %w", name, err)
+	}
 
 	for _, path := range sortedKeys(files) {
 		if err := writeNewFile(filepath.Join(staging, path), files[path], 0o644); err != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +42,11 @@ func TestPublish_CountsUpAndLists(t *testing.T) {
 	}
 	if left := listDir(t, filepath.Join(reg.Root, "iris")); !slices.Equal(left, []string{"v1", "v2", "v3"}) {
 		t.Errorf("model directory holds %v, want only v1 v2 v3", left)
+	}
+	if runtime.GOOS != "windows" {
+		assertMode(t, filepath.Join(reg.Root, "iris", "v1"), 0o755|os.ModeDir)
+		assertMode(t, versionPath(reg, "iris", 1, "forest.bin"), 0o644)
+		assertMode(t, versionPath(reg, "iris", 1, manifestFile), 0o644)
 	}
 }
 
