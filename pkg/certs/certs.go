@@ -69,10 +69,12 @@ func NewAuthority(project string, now time.Time, validity time.Duration) (*Autho
 	if err != nil {
 		return nil, fmt.Errorf("generate CA key: %w", err)
 	}
+
 	serial, err := randomSerial()
 	if err != nil {
 		return nil, err
 	}
+
 	name := pkix.Name{Organization: []string{"mlops"}, CommonName: "mlops local CA " + project}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
@@ -86,6 +88,7 @@ func NewAuthority(project string, now time.Time, validity time.Duration) (*Autho
 		MaxPathLen:     0,
 		MaxPathLenZero: true,
 	}
+
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		return nil, fmt.Errorf("sign CA certificate: %w", err)
@@ -94,6 +97,7 @@ func NewAuthority(project string, now time.Time, validity time.Duration) (*Autho
 	if err != nil {
 		return nil, fmt.Errorf("parse CA certificate: %w", err)
 	}
+
 	keyPEM, err := encodeKey(key)
 	if err != nil {
 		return nil, err
@@ -112,10 +116,12 @@ func (a *Authority) Issue(hosts []string, ips []net.IP, now time.Time, validity 
 	if err != nil {
 		return nil, fmt.Errorf("generate server key: %w", err)
 	}
+
 	serial, err := randomSerial()
 	if err != nil {
 		return nil, err
 	}
+
 	notAfter := now.Add(validity)
 	if notAfter.After(a.Cert.NotAfter) {
 		notAfter = a.Cert.NotAfter
@@ -133,6 +139,7 @@ func (a *Authority) Issue(hosts []string, ips []net.IP, now time.Time, validity 
 	if len(hosts) > 0 {
 		tmpl.Subject.CommonName = hosts[0]
 	}
+
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, a.Cert, &key.PublicKey, a.Key)
 	if err != nil {
 		return nil, fmt.Errorf("sign server certificate: %w", err)
@@ -141,6 +148,7 @@ func (a *Authority) Issue(hosts []string, ips []net.IP, now time.Time, validity 
 	if err != nil {
 		return nil, fmt.Errorf("parse server certificate: %w", err)
 	}
+
 	keyPEM, err := encodeKey(key)
 	if err != nil {
 		return nil, err

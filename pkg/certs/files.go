@@ -49,9 +49,9 @@ type Bundle struct {
 }
 
 // Prepare loads the CA and server certificate from dir and keeps each one that
-// is still usable: the CA has more than CARenewBefore left, the leaf verifies
-// against the CA for every host and IP and has more than RenewBefore left.
-// Anything missing or unusable is created in memory. Prepare writes nothing.
+// is still usable. A usable CA has more than CARenewBefore left. A usable leaf
+// verifies against the CA for every host and IP and has more than RenewBefore
+// left. Anything missing or unusable is created in memory; nothing is written.
 func Prepare(dir string, opts Options) (*Bundle, error) {
 	return prepare(dir, opts, false)
 }

@@ -17,7 +17,7 @@ import (
 	"time"
 )
 
-// Services lists every service init knows, in the order they are written.
+// Services lists every service init supports, in the order they are written.
 var Services = []string{"traefik", "api", "redis", "prometheus", "grafana", "code-server"}
 
 // DefaultImages returns the pinned image of every service; the api image is
@@ -77,8 +77,8 @@ type Options struct {
 	Force bool
 	// DryRun computes the result without writing anything.
 	DryRun bool
-	// UID and GID are the host user Traefik runs as so it can read the
-	// server key; zero means the current user, or 1000 when that is root.
+	// UID and GID are the host user Traefik runs as, so that it can read the
+	// server key. Zero means the current user, or 1000 when that is root.
 	UID, GID int
 	// Now is the certificate issuing time; zero means time.Now.
 	Now time.Time

@@ -67,7 +67,7 @@ type acmeData struct {
 	Email, CAServer, Environment string
 }
 
-// templateData is what every template sees.
+// templateData is the value every template is executed with.
 type templateData struct {
 	Project, Domain     string
 	HTTPSPort, HTTPPort int

@@ -19,7 +19,7 @@ import (
 // written. Force overwrites them.
 var ErrConflict = errors.New("existing files would change")
 
-// Action is what init does, or would do, to one file.
+// Action is the change init makes, or would make, to one file.
 type Action string
 
 // Actions in a Result.
