@@ -94,7 +94,7 @@ rate limits, and runs the monitoring stack around it with one command.`,
 
 	flags := root.PersistentFlags()
 	flags.StringVar(&f.globals.configFile, "config", "", "configuration file (default: ./mlops.yaml when present)")
-	flags.StringVarP(&f.globals.output, "output", "o", "table", "output format: table or json")
+	flags.StringVar(&f.globals.output, "output", "table", "output format: table or json")
 	flags.BoolVarP(&f.globals.quiet, "quiet", "q", false, "print only results, no status lines")
 	flags.BoolVarP(&f.globals.verbose, "verbose", "v", false, "print detail lines on stderr")
 

@@ -22,12 +22,12 @@ func (s *Streams) NewProgress(label string, total int) *Progress {
 	return &Progress{s: s, label: label, total: total}
 }
 
-// Set records that done of total steps are finished and redraws the bar.
-// It is safe for concurrent use.
-func (p *Progress) Set(done int) {
+// Set records that done of total steps are finished and redraws the bar. Its
+// signature fits the progress callbacks of pkg/forest. It is safe for concurrent use.
+func (p *Progress) Set(done, total int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.done = done
+	p.done, p.total = done, total
 	if !p.s.ErrTTY || p.s.Quiet || p.total <= 0 {
 		return
 	}

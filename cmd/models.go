@@ -1,0 +1,260 @@
+package cmd
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mlops-dev/mlops/pkg/model"
+	"github.com/mlops-dev/mlops/pkg/registry"
+	"github.com/mlops-dev/mlops/pkg/training"
+)
+
+func init() { register(newModelsCmd) }
+
+func newModelsCmd(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "models",
+		Short: "List, show, promote, verify, export and import model versions",
+	}
+	cmd.AddCommand(newModelsListCmd(f), newModelsShowCmd(f), newModelsPromoteCmd(f),
+		newModelsVerifyCmd(f), newModelsExportCmd(f), newModelsImportCmd(f))
+	return cmd
+}
+
+// openRegistry returns the configured registry and the public key that verifies it.
+func openRegistry(f *Factory) (*registry.Registry, []byte, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return nil, nil, err
+	}
+	pub, err := loadVerifyKey(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return registry.Open(cfg.Path(cfg.Models.Dir)), pub, nil
+}
+
+func parseRef(arg string) (registry.Ref, error) {
+	ref, err := registry.ParseRef(arg)
+	if err != nil {
+		return ref, &UsageError{Err: err}
+	}
+	return ref, nil
+}
+
+func newModelsListCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list [NAME]",
+		Short: "List model versions with their aliases, accuracy and signature status",
+		Args:  maxArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reg, pub, err := openRegistry(f)
+			if err != nil {
+				return err
+			}
+			name := ""
+			if len(args) == 1 {
+				name = args[0]
+			}
+			list, err := model.List(reg, name, pub)
+			if err != nil {
+				return err
+			}
+			return model.RenderList(f.Streams, list)
+		},
+	}
+}
+
+func newModelsShowCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show NAME[:vN|@ALIAS]",
+		Short: "Show a verified version's features, classes, metrics and checks",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reg, pub, err := openRegistry(f)
+			if err != nil {
+				return err
+			}
+			ref, err := parseRef(args[0])
+			if err != nil {
+				return err
+			}
+			m, err := model.Load(reg, ref, pub)
+			if err != nil {
+				return err
+			}
+			return training.Render(f.Streams, &training.Result{Name: m.Name, Version: m.Version, Spec: m.Spec, Metadata: m.Metadata})
+		},
+	}
+}
+
+func newModelsPromoteCmd(f *Factory) *cobra.Command {
+	var alias string
+	cmd := &cobra.Command{
+		Use:   "promote NAME:vN",
+		Short: "Point an alias (default production) at a verified version",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reg, pub, err := openRegistry(f)
+			if err != nil {
+				return err
+			}
+			ref, err := parseRef(args[0])
+			if err != nil {
+				return err
+			}
+			name, version, err := reg.Resolve(ref)
+			if err != nil {
+				return err
+			}
+			if err := reg.Verify(name, version, pub); err != nil {
+				return fmt.Errorf("refusing to promote: %w", err)
+			}
+			if err := reg.SetAlias(name, alias, version); err != nil {
+				return err
+			}
+			f.Streams.Statusf("%s@%s -> v%d", name, alias, version)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&alias, "alias", "production", "alias to set")
+	return cmd
+}
+
+func newModelsVerifyCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "verify [NAME[:vN]]",
+		Short: "Recompute every digest and check every signature",
+		Args:  maxArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reg, pub, err := openRegistry(f)
+			if err != nil {
+				return err
+			}
+			list, err := verifyTargets(reg, args, pub)
+			if err != nil {
+				return err
+			}
+			if err := model.RenderList(f.Streams, list); err != nil {
+				return err
+			}
+			for _, s := range list {
+				if !s.Verified {
+					return fmt.Errorf("%s:v%d: %s", s.Name, s.Version, s.Problem)
+				}
+			}
+			if len(list) == 0 {
+				return fmt.Errorf("no model versions found under %s", reg.Root)
+			}
+			return nil
+		},
+	}
+}
+
+func verifyTargets(reg *registry.Registry, args []string, pub []byte) ([]model.Summary, error) {
+	if len(args) == 0 {
+		return model.List(reg, "", pub)
+	}
+	ref, err := parseRef(args[0])
+	if err != nil {
+		return nil, err
+	}
+	if ref.Version == 0 && ref.Alias == "" {
+		return model.List(reg, ref.Name, pub)
+	}
+	name, version, err := reg.Resolve(ref)
+	if err != nil {
+		return nil, err
+	}
+	all, err := model.List(reg, name, pub)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range all {
+		if s.Version == version {
+			return []model.Summary{s}, nil
+		}
+	}
+	return nil, fmt.Errorf("%s:v%d not found", name, version)
+}
+
+func newModelsExportCmd(f *Factory) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "export NAME:vN -o FILE.tar.gz",
+		Short: "Write one signed version to a tar.gz archive",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output == "" {
+				return usageErrorf("-o FILE.tar.gz is required")
+			}
+			reg, pub, err := openRegistry(f)
+			if err != nil {
+				return err
+			}
+			ref, err := parseRef(args[0])
+			if err != nil {
+				return err
+			}
+			name, version, err := reg.Resolve(ref)
+			if err != nil {
+				return err
+			}
+			if err := reg.Verify(name, version, pub); err != nil {
+				return fmt.Errorf("refusing to export: %w", err)
+			}
+			return exportTo(reg, name, version, output, f)
+		},
+	}
+	cmd.Flags().StringVarP(&output, "file", "o", "", "archive to write (.tar.gz)")
+	return cmd
+}
+
+func exportTo(reg *registry.Registry, name string, version int, path string, f *Factory) error {
+	tmp := path + ".tmp"
+	fh, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	if err := reg.Export(name, version, fh); err != nil {
+		fh.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := fh.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	f.Streams.Statusf("exported %s:v%d to %s", name, version, path)
+	return nil
+}
+
+func newModelsImportCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "import FILE.tar.gz",
+		Short: "Verify a signed archive and add its version to the registry",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reg, pub, err := openRegistry(f)
+			if err != nil {
+				return err
+			}
+			fh, err := os.Open(args[0])
+			if err != nil {
+				return fmt.Errorf("open archive: %w", err)
+			}
+			defer fh.Close()
+			name, version, err := reg.Import(fh, pub)
+			if err != nil {
+				return fmt.Errorf("import %s: %w", args[0], err)
+			}
+			f.Streams.Statusf("imported %s:v%d (signature verified)", name, version)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,158 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mlops-dev/mlops/pkg/ui"
+)
+
+// runCLI runs one mlops command line in dir and returns the exit code, stdout and stderr.
+func runCLI(t *testing.T, dir string, args ...string) (int, string, string) {
+	t.Helper()
+	t.Chdir(dir)
+	streams, out, errOut := ui.Test()
+	f := &Factory{Streams: streams, Version: "test", Commit: "test"}
+	code := Run(context.Background(), f, args)
+	return code, out.String(), errOut.String()
+}
+
+func testdataPath(t *testing.T, parts ...string) string {
+	t.Helper()
+	abs, err := filepath.Abs(filepath.Join(append([]string{"..", "testdata"}, parts...)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
+}
+
+func TestTrain_BadCSV(t *testing.T) {
+	tests := []struct {
+		file string
+		want string // a part of the one-line message
+	}{
+		{"empty.csv", "empty"},
+		{"header_only.csv", "no data rows"},
+		{"ragged.csv", "row "},
+		{"non_numeric.csv", "not a number"},
+		{"single_class.csv", "one class"},
+		{"small_class.csv", "has only 1 row"},
+		{"missing_values.csv", "missing value"},
+		{"utf16le.csv", "UTF-16"},
+		{"duplicate_column.csv", "duplicate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			path := testdataPath(t, "csv", tt.file)
+			code, stdout, stderr := runCLI(t, t.TempDir(), "train", "--data", path, "--cv", "0", "--trees", "5")
+			if code != ExitError {
+				t.Errorf("exit code = %d, want %d; stderr: %s", code, ExitError, stderr)
+			}
+			if stdout != "" {
+				t.Errorf("stdout = %q, want empty", stdout)
+			}
+			lines := strings.Split(strings.TrimSpace(stderr), "\n")
+			last := lines[len(lines)-1]
+			if !strings.HasPrefix(last, "error: ") || !strings.Contains(last, tt.file) {
+				t.Errorf("last stderr line = %q, want an error naming %s", last, tt.file)
+			}
+			if !strings.Contains(strings.ToLower(last), strings.ToLower(tt.want)) {
+				t.Errorf("error = %q, want it to mention %q", last, tt.want)
+			}
+			if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic") {
+				t.Errorf("stderr has a Go stack trace: %s", stderr)
+			}
+		})
+	}
+}
+
+func TestTrain_UsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown flag", []string{"train", "--nope"}, "unknown flag"},
+		{"bad missing policy", []string{"train", "--missing", "zero"}, "--missing"},
+		{"bad delimiter", []string{"train", "--delimiter", "|"}, "--delimiter"},
+		{"bad test size", []string{"train", "--test-size", "1.5"}, "--test-size"},
+		{"bad output", []string{"train", "--output", "xml"}, "--output"},
+		{"extra argument", []string{"train", "iris.csv"}, "accepts 0 arg"},
+		{"unknown command", []string{"trian"}, "unknown command"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, t.TempDir(), tt.args...)
+			if code != ExitUsage {
+				t.Errorf("exit code = %d, want %d; stderr: %s", code, ExitUsage, stderr)
+			}
+			if !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr = %q, want it to contain %q", stderr, tt.want)
+			}
+		})
+	}
+}
+
+func TestTrain_BuiltInIrisThenVerify(t *testing.T) {
+	dir := t.TempDir()
+	code, stdout, stderr := runCLI(t, dir, "train", "--output", "json", "--trees", "20", "--cv", "3")
+	if code != ExitOK {
+		t.Fatalf("train exit code = %d; stderr: %s", code, stderr)
+	}
+	var res struct {
+		Name     string `json:"name"`
+		Version  int    `json:"version"`
+		Metadata struct {
+			Metrics struct {
+				Holdout struct {
+					Accuracy float64 `json:"accuracy"`
+				} `json:"holdout"`
+			} `json:"metrics"`
+		} `json:"metadata"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("train --output json is not JSON: %v\n%s", err, stdout)
+	}
+	if res.Name != "iris" || res.Version != 1 {
+		t.Errorf("trained %s:v%d, want iris:v1", res.Name, res.Version)
+	}
+	if res.Metadata.Metrics.Holdout.Accuracy < 0.85 {
+		t.Errorf("hold-out accuracy = %.3f, want >= 0.85 on Iris", res.Metadata.Metrics.Holdout.Accuracy)
+	}
+	if !strings.Contains(stderr, "generated") {
+		t.Errorf("stderr = %q, want a line saying where the new key was written", stderr)
+	}
+	info, err := os.Stat(filepath.Join(dir, "keys", "signing.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := info.Mode().Perm(); perm != 0o600 {
+		t.Errorf("private key mode = %o, want 600", perm)
+	}
+
+	if code, _, stderr := runCLI(t, dir, "models", "verify"); code != ExitOK {
+		t.Fatalf("verify exit code = %d; stderr: %s", code, stderr)
+	}
+
+	// One changed byte in the forest file must fail verification, naming the file.
+	forestPath := filepath.Join(dir, "models", "iris", "v1", "forest.bin")
+	raw, err := os.ReadFile(forestPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[len(raw)/2] ^= 0x01
+	if err := os.WriteFile(forestPath, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runCLI(t, dir, "models", "verify", "iris:v1")
+	if code != ExitError {
+		t.Errorf("verify of a tampered version: exit code = %d, want %d", code, ExitError)
+	}
+	if !strings.Contains(stderr, "forest.bin") {
+		t.Errorf("verify stderr = %q, want it to name forest.bin", stderr)
+	}
+}
