@@ -139,6 +139,7 @@ func checkClassBalance(ds *Dataset) CheckResult {
 		r.Status, r.Detail = StatusFail, fmt.Sprintf("%d classes, a classifier needs at least two", len(ds.Classes))
 		return r
 	}
+
 	counts := make([]int, len(ds.Classes))
 	for _, y := range ds.Y {
 		counts[y]++
@@ -152,10 +153,12 @@ func checkClassBalance(ds *Dataset) CheckResult {
 			large = c
 		}
 	}
+
 	ratio := 0.0
 	if counts[large] > 0 {
 		ratio = float64(counts[small]) / float64(counts[large])
 	}
+
 	r.Status = StatusPass
 	if counts[small] == counts[large] {
 		r.Detail = fmt.Sprintf("%d classes of %s each", len(counts), plural(counts[small], "row"))
@@ -165,7 +168,7 @@ func checkClassBalance(ds *Dataset) CheckResult {
 		ds.Classes[small], plural(counts[small], "row"), ds.Classes[large], counts[large], ratio)
 	if ratio < BalanceWarnRatio {
 		r.Status, r.Count = StatusWarn, 1
-		r.Detail += fmt.Sprintf(", below %.2f)", BalanceWarnRatio)
+		r.Detail += fmt.Sprintf(", below %.2f), so the model may neglect the small class", BalanceWarnRatio)
 		return r
 	}
 	r.Detail += ")"
@@ -233,7 +236,7 @@ func plural(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-// more returns ", ..." when only shown of total items were listed.
+// more returns ", ..." when fewer than total items were listed.
 func more(total, shown int) string {
 	if total > shown {
 		return ", ..."

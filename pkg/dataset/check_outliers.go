@@ -7,9 +7,8 @@ import (
 	"strings"
 )
 
-// Outlier rule parameters. The modified z-score 0.6745·(x - median) / MAD
-// with the 3.5 cut-off follows Iglewicz and Hoaglin, "How to Detect and
-// Handle Outliers" (1993). When the MAD is 0 (more than half the values are
+// Outlier rule parameters. The check uses the modified z-score of Iglewicz
+// and Hoaglin, 0.6745·(x - median) / MAD, with their usual cut-off 3.5. When the MAD is 0 (more than half the values are
 // equal) the check falls back to Tukey's fences: below Q1 - 1.5·IQR or above
 // Q3 + 1.5·IQR.
 const (
@@ -19,8 +18,9 @@ const (
 )
 
 // checkOutliers counts, per feature, the values that lie far from the bulk
-// of the column. It warns because outliers may be valid data, and a random
-// forest copes with them better than most models.
+// of the column. It warns rather than fails because outliers may be valid
+// data, and tree splits depend only on the order of values, so a random
+// forest is little affected by them.
 func checkOutliers(ds *Dataset) CheckResult {
 	r := CheckResult{Name: CheckOutliers, Status: StatusPass}
 	column := make([]float64, len(ds.X))
@@ -73,7 +73,7 @@ func checkOutliers(ds *Dataset) CheckResult {
 // outlierRule returns a test for outlying values of column and, for the
 // IQR fallback, the rule's name. It returns nil when neither the MAD nor the IQR gives a scale (almost all
 // values equal). With no scale, every value off the majority would count
-// as an outlier, which says nothing useful about a mostly-zero column.
+// as an outlier, which is no help on a mostly-zero column.
 func outlierRule(column []float64) (func(float64) bool, string) {
 	if len(column) == 0 {
 		return nil, ""

@@ -84,7 +84,7 @@ func TestCheck_classBalance(t *testing.T) {
 	}{
 		{"equal", 4, 4, StatusPass, "2 classes of 4 rows each"},
 		{"at threshold", 3, 9, StatusPass, `smallest class "p" has 3 rows, largest "q" has 9 (ratio 0.33)`},
-		{"below threshold", 2, 9, StatusWarn, `smallest class "p" has 2 rows, largest "q" has 9 (ratio 0.22, below 0.33)`},
+		{"below threshold", 2, 9, StatusWarn, `smallest class "p" has 2 rows, largest "q" has 9 (ratio 0.22, below 0.33), so the model may neglect the small class`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

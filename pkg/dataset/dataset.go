@@ -13,7 +13,7 @@ import (
 	"sync"
 )
 
-// MissingPolicy is what Read does with a missing value.
+// MissingPolicy is the treatment Read applies to missing values.
 type MissingPolicy string
 
 // Missing-value policies.

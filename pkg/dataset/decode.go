@@ -3,6 +3,7 @@ package dataset
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -13,9 +14,16 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 // and converts CRLF and bare CR line ends to LF. Without the last step a
 // file with bare CR ends would be read as a single row.
 func (p *parser) decode(raw []byte) ([]byte, error) {
+	if format, hint := binaryFormat(raw); format != "" {
+		return nil, p.errorf(KindEncoding, 0, "", hint, "file is %s, not CSV text", format)
+	}
 	if name, mark := wideEncoding(raw); name != "" {
+		verb := "is"
+		if !strings.HasPrefix(mark, "byte order mark") {
+			verb = "seems to be"
+		}
 		return nil, p.errorf(KindEncoding, 0, "", "convert it with: iconv -f "+iconvName(name)+" -t UTF-8",
-			"file is %s encoded (%s), only UTF-8 is supported", name, mark)
+			"file %s %s encoded (%s), only UTF-8 is supported", verb, name, mark)
 	}
 	text := bytes.TrimPrefix(raw, utf8BOM)
 	if !utf8.Valid(text) {
@@ -28,8 +36,23 @@ func (p *parser) decode(raw []byte) ([]byte, error) {
 	return normaliseLineEnds(text), nil
 }
 
+// binaryFormat recognises files that people pass by mistake in place of a
+// CSV export, by their magic numbers.
+func binaryFormat(b []byte) (format, hint string) {
+	switch {
+	case bytes.HasPrefix(b, []byte("PK\x03\x04")):
+		return "a ZIP archive, such as an .xlsx workbook", "export the sheet as CSV in UTF-8"
+	case bytes.HasPrefix(b, []byte{0x1F, 0x8B}):
+		return "gzip-compressed", "decompress it first, for example with gunzip"
+	case bytes.HasPrefix(b, []byte{0xD0, 0xCF, 0x11, 0xE0}):
+		return "an OLE2 document, such as an .xls workbook", "export the sheet as CSV in UTF-8"
+	}
+	return "", ""
+}
+
 // wideEncoding recognises UTF-16 and UTF-32 by their byte order marks, and
-// UTF-16 without a mark by its NUL bytes (a NUL never appears in a text CSV).
+// UTF-16 without a mark by its NUL bytes, which UTF-8 text CSV files do not
+// contain.
 // It returns the encoding name and the evidence, or "" for neither.
 func wideEncoding(b []byte) (name, evidence string) {
 	switch {

@@ -36,10 +36,10 @@ type Error struct {
 	Source string // file name or ReadOptions.Source
 	Row    int    // 1-based row in the file, the header is row 1; 0 when not about one row
 	Column string // column name; "" when not about one column
-	// Message says what is wrong. Values taken from the file are quoted with
-	// %q, so the message never spans lines.
+	// Message describes the problem. Values taken from the file are quoted
+	// with %q, so the message stays on one line.
 	Message string
-	Hint    string // what to do about it; may be empty
+	Hint    string // suggested fix, or empty
 	Err     error  // underlying error, if any
 }
 

@@ -5,7 +5,7 @@ import (
 	"math"
 )
 
-// applyMissing handles the missing values in t as p.opts.Missing says.
+// applyMissing handles the missing values in t according to p.opts.Missing.
 func (p *parser) applyMissing(t *table) error {
 	if len(t.missing) == 0 {
 		return nil

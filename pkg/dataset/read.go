@@ -57,7 +57,7 @@ func ReadFile(path string, opts ReadOptions) (*Dataset, error) {
 // It strips a UTF-8 byte order mark, accepts LF, CRLF and bare CR line ends,
 // detects a ',', ';' or tab delimiter from the header, trims spaces around
 // names and values, and treats "", NA, N/A, NaN and ? (in any case) as
-// missing values, handled as opts.Missing says. Every problem with the data
+// missing values, handled according to opts.Missing. Every problem with the data
 // is returned as an *Error.
 func Read(r io.Reader, opts ReadOptions) (*Dataset, error) {
 	p := &parser{source: opts.Source, opts: opts}

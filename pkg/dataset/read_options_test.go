@@ -136,6 +136,12 @@ func TestRead_errorsInline(t *testing.T) {
 			`test.csv: row 3, column "a": value "2\n3" is not a number (hint: feature columns must be numeric, and if "a" is the label, select it with --label "a")`},
 		{"utf32", "\xFF\xFE\x00\x00a\x00\x00\x00", ReadOptions{}, KindEncoding,
 			`test.csv: file is UTF-32LE encoded (byte order mark FF FE 00 00), only UTF-8 is supported (hint: convert it with: iconv -f UTF-32 -t UTF-8)`},
+		{"xlsx", "PK\x03\x04rest", ReadOptions{}, KindEncoding,
+			`test.csv: file is a ZIP archive, such as an .xlsx workbook, not CSV text (hint: export the sheet as CSV in UTF-8)`},
+		{"gzip", "\x1F\x8B\x08\x00", ReadOptions{}, KindEncoding,
+			`test.csv: file is gzip-compressed, not CSV text (hint: decompress it first, for example with gunzip)`},
+		{"utf16be without mark", "\x00a\x00,\x00y", ReadOptions{}, KindEncoding,
+			`test.csv: file seems to be UTF-16BE encoded (NUL bytes and no byte order mark), only UTF-8 is supported (hint: convert it with: iconv -f UTF-16 -t UTF-8)`},
 		{"no source", "", ReadOptions{Source: "-"}, KindEmpty,
 			`-: file is empty (hint: expected a header row followed by data rows)`},
 	}

@@ -149,7 +149,7 @@ func TestReadFile_badFixtures(t *testing.T) {
 		{"utf16be.csv", ReadOptions{}, KindEncoding, 0, "",
 			`SRC: file is UTF-16BE encoded (byte order mark FE FF), only UTF-8 is supported (hint: convert it with: iconv -f UTF-16 -t UTF-8)`},
 		{"utf16le_no_bom.csv", ReadOptions{}, KindEncoding, 0, "",
-			`SRC: file is UTF-16LE encoded (NUL bytes and no byte order mark), only UTF-8 is supported (hint: convert it with: iconv -f UTF-16 -t UTF-8)`},
+			`SRC: file seems to be UTF-16LE encoded (NUL bytes and no byte order mark), only UTF-8 is supported (hint: convert it with: iconv -f UTF-16 -t UTF-8)`},
 		{"latin1.csv", ReadOptions{}, KindEncoding, 6, "",
 			`SRC: row 6: invalid UTF-8 byte 0xED (hint: save the file as UTF-8, it may be Latin-1 or Windows-1252)`},
 		{"bad_quote.csv", ReadOptions{}, KindSyntax, 3, "",

@@ -16,7 +16,7 @@ type FeatureStats struct {
 	Std float64 `json:"std"`
 	// Quantiles holds the deciles q10, q20, ..., q90, interpolated linearly
 	// between order statistics (position (n-1)·p in the sorted values, the
-	// default of numpy.quantile).
+	// "linear" method that numpy.quantile uses by default).
 	Quantiles []float64 `json:"quantiles"`
 }
 
