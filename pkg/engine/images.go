@@ -25,8 +25,10 @@ type Progress struct {
 
 // Image is a local image.
 type Image struct {
-	ID     string
-	Labels map[string]string
+	ID         string
+	Labels     map[string]string
+	User       string
+	Entrypoint []string
 }
 
 // InspectImage returns the local image for ref, or an error wrapping
@@ -39,6 +41,8 @@ func (c *Client) InspectImage(ctx context.Context, ref string) (Image, error) {
 	img := Image{ID: info.ID}
 	if info.Config != nil {
 		img.Labels = info.Config.Labels
+		img.User = info.Config.User
+		img.Entrypoint = info.Config.Entrypoint
 	}
 	return img, nil
 }

@@ -1,0 +1,108 @@
+package imagebuild_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mlops-dev/mlops/pkg/engine"
+	"github.com/mlops-dev/mlops/pkg/engine/enginetest"
+	"github.com/mlops-dev/mlops/pkg/imagebuild"
+)
+
+func TestContext_Files(t *testing.T) {
+	data, err := imagebuild.Context([]byte("BINARY"), []byte("CERTS"), map[string]string{"a.b": "v 1"})
+	if err != nil {
+		t.Fatalf("Context: %v", err)
+	}
+	files := map[string]string{}
+	modes := map[string]int64{}
+	tr := tar.NewReader(bytes.NewReader(data))
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("read context tar: %v", err)
+		}
+		body, _ := io.ReadAll(tr)
+		files[hdr.Name] = string(body)
+		modes[hdr.Name] = hdr.Mode
+	}
+	if files["rootfs/mlops"] != "BINARY" || modes["rootfs/mlops"] != 0o755 {
+		t.Errorf("mlops = %q mode %o, want the binary with mode 755", files["rootfs/mlops"], modes["rootfs/mlops"])
+	}
+	if files["rootfs/etc/ssl/certs/ca-certificates.crt"] != "CERTS" {
+		t.Errorf("ca-certificates.crt = %q, want the CA bundle", files["rootfs/etc/ssl/certs/ca-certificates.crt"])
+	}
+	if !strings.Contains(files["rootfs/etc/passwd"], ":65532:65532:") {
+		t.Errorf("passwd %q has no user 65532", files["rootfs/etc/passwd"])
+	}
+	dockerfile := files["Dockerfile"]
+	for _, want := range []string{"FROM scratch", "USER 65532:65532", `ENTRYPOINT ["/mlops"]`, `LABEL a.b="v 1"`} {
+		if !strings.Contains(dockerfile, want) {
+			t.Errorf("Dockerfile does not contain %q:\n%s", want, dockerfile)
+		}
+	}
+}
+
+func TestEnsure_RejectsDynamicBinary(t *testing.T) {
+	// /bin/sh is dynamically linked on every glibc distribution.
+	_, err := imagebuild.Ensure(context.Background(), nil, imagebuild.Options{Binary: "/bin/sh", Tag: "x:y"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "CGO_ENABLED=0") {
+		t.Fatalf("Ensure(/bin/sh) error = %v, want a dynamically linked error with the fix", err)
+	}
+}
+
+func TestEnsure_BuildsOnceFromScratch(t *testing.T) {
+	c := enginetest.Connect(t)
+	binary := enginetest.BuildTestApp(t)
+	tag := enginetest.UniqueTag(t, "mlops-test-app")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	var steps []string
+	built, err := imagebuild.Ensure(ctx, c, imagebuild.Options{Binary: binary, Tag: tag, Version: "0.0.0-test"}, func(p engine.Progress) {
+		steps = append(steps, p.Status)
+	})
+	if err != nil {
+		t.Fatalf("Ensure: %v", err)
+	}
+	enginetest.RemoveImageOnCleanup(t, c, tag)
+	if !built {
+		t.Fatalf("Ensure reported no build for a new tag")
+	}
+	if len(steps) == 0 {
+		t.Errorf("Ensure reported no build progress")
+	}
+
+	img, err := c.InspectImage(ctx, tag)
+	if err != nil {
+		t.Fatalf("InspectImage: %v", err)
+	}
+	if img.User != "65532:65532" {
+		t.Errorf("image user = %q, want 65532:65532", img.User)
+	}
+	if diff := cmp.Diff([]string{"/mlops"}, img.Entrypoint); diff != "" {
+		t.Errorf("image entrypoint (-want +got):\n%s", diff)
+	}
+	if img.Labels["org.opencontainers.image.version"] != "0.0.0-test" {
+		t.Errorf("version label = %q, want 0.0.0-test", img.Labels["org.opencontainers.image.version"])
+	}
+
+	built, err = imagebuild.Ensure(ctx, c, imagebuild.Options{Binary: binary, Tag: tag}, nil)
+	if err != nil {
+		t.Fatalf("second Ensure: %v", err)
+	}
+	if built {
+		t.Errorf("second Ensure rebuilt an image built from the same binary")
+	}
+}
