@@ -226,13 +226,19 @@ func (f *Forest) readArrays(r *reader, c counts) {
 // rules out cycles and out-of-range reads in PredictProba.
 func (f *Forest) checkTrees() error {
 	nodes := int32(len(f.feature))
+	if f.roots[0] != 0 {
+		return fmt.Errorf("tree 0 starts at node %d, want 0", f.roots[0])
+	}
+	for t := 1; t < len(f.roots); t++ {
+		if f.roots[t] <= f.roots[t-1] || f.roots[t] >= nodes {
+			return fmt.Errorf("tree %d starts at node %d, want a node after tree %d's start %d and before %d",
+				t, f.roots[t], t-1, f.roots[t-1], nodes)
+		}
+	}
 	for t, root := range f.roots {
 		end := nodes
 		if t+1 < len(f.roots) {
 			end = f.roots[t+1]
-		}
-		if (t == 0 && root != 0) || root >= end {
-			return fmt.Errorf("tree %d starts at node %d, which does not fit between its neighbors", t, root)
 		}
 		for n := root; n < end; n++ {
 			if err := f.checkNode(t, n, end); err != nil {

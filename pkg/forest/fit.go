@@ -94,6 +94,10 @@ func newTrainingSet(X [][]float64, y []int, numClasses int) (*trainingSet, error
 		}
 		data.y[i] = int32(y[i])
 	}
+	data.ranks = make([]uint32, 0, rows*nf)
+	for f := range nf {
+		data.ranks = append(data.ranks, denseRanks(data.column(f))...)
+	}
 	return data, nil
 }
 
@@ -213,17 +217,7 @@ func (f *Forest) outOfBagScore(X [][]float64, y []int, trees []*tree, workers in
 	for start := 0; start < len(X); start += chunk {
 		end := min(start+chunk, len(X))
 		wg.Go(func() {
-			sum := make([]float64, f.numClasses)
-			var c, n int64
-			for i := start; i < end; i++ {
-				if !f.sumOutOfBag(X[i], i, trees, sum) {
-					continue
-				}
-				n++
-				if argmax(sum) == y[i] {
-					c++
-				}
-			}
+			c, n := f.scoreOutOfBag(X[start:end], y[start:end], start, trees)
 			correct.Add(c)
 			counted.Add(n)
 		})
@@ -236,20 +230,38 @@ func (f *Forest) outOfBagScore(X [][]float64, y []int, trees []*tree, workers in
 	return float64(correct.Load()) / float64(counted.Load())
 }
 
-// sumOutOfBag adds into sum the leaf probabilities of row i from the trees
-// that did not draw it, and reports whether there was any such tree.
-func (f *Forest) sumOutOfBag(row []float64, i int, trees []*tree, sum []float64) bool {
-	clear(sum)
-	found := false
+// scoreOutOfBag sums, for rows X (training rows first .. first+len(X)-1),
+// the leaf probabilities of the trees that did not draw them, and returns
+// how many rows had such trees and how many of those the sums classify
+// correctly. Trees are the outer loop, which keeps one tree's nodes in
+// cache while it predicts many rows.
+func (f *Forest) scoreOutOfBag(X [][]float64, y []int, first int, trees []*tree) (correct, counted int64) {
+	nc := f.numClasses
+	sums := make([]float64, len(X)*nc)
+	seen := make([]bool, len(X))
 	for t, root := range f.roots {
-		if trees[t].inBag[i/64]&(1<<(i%64)) != 0 {
-			continue
-		}
-		found = true
-		leaf := f.leaf(root, row)
-		for c, p := range f.values[f.value[leaf]:][:len(sum)] {
-			sum[c] += p
+		inBag := trees[t].inBag
+		for i, row := range X {
+			r := first + i
+			if inBag[r/64]&(1<<(r%64)) != 0 {
+				continue
+			}
+			seen[i] = true
+			leaf := f.leaf(root, row)
+			sum := sums[i*nc : (i+1)*nc]
+			for c, p := range f.values[f.value[leaf]:][:nc] {
+				sum[c] += p
+			}
 		}
 	}
-	return found
+	for i, ok := range seen {
+		if !ok {
+			continue
+		}
+		counted++
+		if argmax(sums[i*nc:(i+1)*nc]) == y[i] {
+			correct++
+		}
+	}
+	return correct, counted
 }

@@ -53,16 +53,17 @@ func loadCSV(tb testing.TB, name string) labeledData {
 	return d
 }
 
-// generate returns a deterministic synthetic problem: rows points around
-// classes Gaussian centers in features dimensions, with centers close
-// enough that the classes overlap.
+// generate returns a deterministic synthetic problem: rows points drawn
+// around classes random centers in features dimensions, with Gaussian
+// noise wide enough that neighboring classes overlap (as in most real
+// data), so fully grown trees get large.
 func generate(rows, features, classes int, seed int64) labeledData {
 	r := newTreeRNG(seed, 0)
 	centers := make([][]float64, classes)
 	for c := range centers {
 		centers[c] = make([]float64, features)
 		for f := range centers[c] {
-			centers[c][f] = 2 * r.normal()
+			centers[c][f] = r.normal()
 		}
 	}
 	d := labeledData{X: make([][]float64, rows), y: make([]int, rows)}

@@ -1,118 +1,93 @@
 package forest
 
-import "math/bits"
+import (
+	"cmp"
+	"math/bits"
+	"slices"
+)
 
-// sortByValue sorts values ascending and applies the same permutation to
-// samples. It is an introsort: quicksort with a median-of-three pivot and a
-// three-way partition (fast on the many ties of measured data), insertion
-// sort for short runs and heapsort once the recursion gets too deep. The
-// order among equal values is deterministic but not stable.
-func sortByValue(values []float64, samples []int32) {
-	if len(values) < 2 {
+// Split search sorts each node's samples by one feature. Instead of the
+// float values it sorts packed keys: the feature's dense rank for the row
+// (equal values share a rank) in the high 32 bits and the row index in the
+// low 32. Ranks are small integers, so large nodes can use a radix sort,
+// and equal ranks mean equal values.
+
+// denseRanks returns, for every row, the rank of its value among the
+// distinct values of col: 0 for the smallest, and equal values get equal
+// ranks.
+func denseRanks(col []float64) []uint32 {
+	order := make([]int32, len(col))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return cmp.Compare(col[a], col[b]) })
+
+	ranks := make([]uint32, len(col))
+	var rank uint32
+	for i, row := range order {
+		if i > 0 && col[row] != col[order[i-1]] {
+			rank++
+		}
+		ranks[row] = rank
+	}
+	return ranks
+}
+
+const (
+	maxDigitBits = 11 // radix digits of at most 2048 buckets
+	keyShift     = 32 // ranks sit in the high half of a key
+)
+
+// radixBuffers are the scratch memory of sortKeys, kept by each builder
+// so sorting allocates and zeroes nothing beyond the buckets in use.
+type radixBuffers struct {
+	scratch []uint64
+	counts  [1<<maxDigitBits + 1]int
+}
+
+// sortKeys sorts keys ascending by their rank bits, using buf.scratch (at
+// least as long as keys) as a buffer. rankBits is the number of significant rank
+// bits. It picks a radix sort when its bucket overhead is small relative
+// to the key count and a comparison sort otherwise.
+func sortKeys(keys []uint64, buf *radixBuffers, rankBits int) {
+	n := len(keys)
+	if n < 2 {
 		return
 	}
-	maxDepth := 2 * bits.Len(uint(len(values)))
-	introsort(values, samples, maxDepth)
+	passes := (rankBits + maxDigitBits - 1) / maxDigitBits
+	digitBits := (rankBits + passes - 1) / passes
+	radixCost := passes * (1<<digitBits + 2*n)
+	comparisonCost := 2 * n * bits.Len(uint(n))
+	if n < 32 || radixCost > comparisonCost {
+		slices.Sort(keys)
+		return
+	}
+	radixSort(keys, buf.scratch[:n], buf.counts[:], passes, digitBits)
 }
 
-func introsort(values []float64, samples []int32, depth int) {
-	for len(values) > 16 {
-		if depth == 0 {
-			heapsort(values, samples)
-			return
+// radixSort is a least-significant-digit radix sort on the rank bits. Each
+// pass is stable, so keys with equal ranks keep their input order.
+func radixSort(keys, scratch []uint64, counts []int, passes, digitBits int) {
+	buckets := 1 << digitBits
+	mask := uint64(buckets - 1)
+	src, dst := keys, scratch
+	for pass := range passes {
+		shift := keyShift + pass*digitBits
+		clear(counts[:buckets+1])
+		for _, k := range src {
+			counts[(k>>shift)&mask+1]++
 		}
-		depth--
-
-		lt, gt := partition3(values, samples)
-		introsort(values[:lt], samples[:lt], depth)
-		values, samples = values[gt:], samples[gt:]
-	}
-	insertionSort(values, samples)
-}
-
-// partition3 reorders the slices into values < pivot, == pivot and > pivot
-// and returns the bounds [lt, gt) of the middle part.
-func partition3(values []float64, samples []int32) (lt, gt int) {
-	pivot := medianOfThree(values[0], values[len(values)/2], values[len(values)-1])
-	i, lt, gt := 0, 0, len(values)
-	for i < gt {
-		switch v := values[i]; {
-		case v < pivot:
-			swap(values, samples, i, lt)
-			i++
-			lt++
-		case v > pivot:
-			gt--
-			swap(values, samples, i, gt)
-		default:
-			i++
+		for d := 1; d <= buckets; d++ {
+			counts[d] += counts[d-1]
 		}
-	}
-	return lt, gt
-}
-
-func medianOfThree(a, b, c float64) float64 {
-	if a < b {
-		switch {
-		case b < c:
-			return b
-		case a < c:
-			return c
-		default:
-			return a
+		for _, k := range src {
+			d := (k >> shift) & mask
+			dst[counts[d]] = k
+			counts[d]++
 		}
+		src, dst = dst, src
 	}
-	switch {
-	case a < c:
-		return a
-	case b < c:
-		return c
-	default:
-		return b
-	}
-}
-
-func swap(values []float64, samples []int32, i, j int) {
-	values[i], values[j] = values[j], values[i]
-	samples[i], samples[j] = samples[j], samples[i]
-}
-
-func insertionSort(values []float64, samples []int32) {
-	for i := 1; i < len(values); i++ {
-		v, s := values[i], samples[i]
-		j := i
-		for j > 0 && values[j-1] > v {
-			values[j], samples[j] = values[j-1], samples[j-1]
-			j--
-		}
-		values[j], samples[j] = v, s
-	}
-}
-
-func heapsort(values []float64, samples []int32) {
-	n := len(values)
-	for start := n/2 - 1; start >= 0; start-- {
-		siftDown(values, samples, start, n)
-	}
-	for end := n - 1; end > 0; end-- {
-		swap(values, samples, 0, end)
-		siftDown(values, samples, 0, end)
-	}
-}
-
-func siftDown(values []float64, samples []int32, root, end int) {
-	for {
-		child := 2*root + 1
-		if child >= end {
-			return
-		}
-		if child+1 < end && values[child] < values[child+1] {
-			child++
-		}
-		if values[root] >= values[child] {
-			return
-		}
-		swap(values, samples, root, child)
-		root = child
+	if passes%2 == 1 {
+		copy(keys, src)
 	}
 }

@@ -1,19 +1,27 @@
 package forest
 
-import "context"
+import (
+	"context"
+	"math/bits"
+)
 
 // trainingSet is the validated training data in the layout the tree
 // builder reads fastest.
 type trainingSet struct {
-	cols []float64 // column-major: feature f of row i is cols[f*rows+i]
-	y    []int32
-	rows int
-	nf   int
-	nc   int
+	cols  []float64 // column-major: feature f of row i is cols[f*rows+i]
+	ranks []uint32  // column-major dense ranks of cols, see denseRanks
+	y     []int32
+	rows  int
+	nf    int
+	nc    int
 }
 
 func (d *trainingSet) column(f int) []float64 {
 	return d.cols[f*d.rows : (f+1)*d.rows]
+}
+
+func (d *trainingSet) rankColumn(f int) []uint32 {
+	return d.ranks[f*d.rows : (f+1)*d.rows]
 }
 
 // tree is one grown tree in the same node layout as Forest, with child and
@@ -64,9 +72,10 @@ type builder struct {
 	maxFeatures int
 
 	rng      *rng
-	weight   []int32 // bootstrap draw count per row
-	samples  []int32 // rows drawn at least once; each node owns a range
-	xf       []float64
+	weight   []int32  // bootstrap draw count per row
+	samples  []int32  // rows drawn at least once; each node owns a range
+	keys     []uint64 // sort keys of the node being searched, see sortKeys
+	radix    *radixBuffers
 	features []int32
 	counts   []int64
 	left     []int64
@@ -82,7 +91,8 @@ func newBuilder(data *trainingSet, p Params, maxFeatures int) *builder {
 		maxFeatures: maxFeatures,
 		weight:      make([]int32, data.rows),
 		samples:     make([]int32, 0, data.rows),
-		xf:          make([]float64, data.rows),
+		keys:        make([]uint64, data.rows),
+		radix:       &radixBuffers{scratch: make([]uint64, data.rows)},
 		features:    make([]int32, data.nf),
 		counts:      make([]int64, data.nc),
 		left:        make([]int64, data.nc),
@@ -209,24 +219,29 @@ func (b *builder) bestSplit(start, end int, total, sumSquares int64) (split, boo
 	return best, best.feature >= 0
 }
 
-// loadSorted copies feature f of samples [start, end) into b.xf and sorts
-// both by that value. It reports false, without sorting, when the feature
-// is constant in the node.
+// loadSorted sorts samples [start, end) by feature f and leaves their sort
+// keys in b.keys[start:end]. It reports false, without sorting, when the
+// feature is constant in the node.
 func (b *builder) loadSorted(f, start, end int) bool {
-	col := b.data.column(f)
-	xf := b.xf[start:end]
+	ranks := b.data.rankColumn(f)
 	samples := b.samples[start:end]
-	lo, hi := col[samples[0]], col[samples[0]]
-	for i, s := range samples {
-		v := col[s]
-		xf[i] = v
-		lo = min(lo, v)
-		hi = max(hi, v)
+	lo, hi := ranks[samples[0]], ranks[samples[0]]
+	for _, s := range samples {
+		lo = min(lo, ranks[s])
+		hi = max(hi, ranks[s])
 	}
 	if lo == hi {
 		return false
 	}
-	sortByValue(xf, samples)
+
+	keys := b.keys[start:end]
+	for i, s := range samples {
+		keys[i] = uint64(ranks[s]-lo)<<keyShift | uint64(s)
+	}
+	sortKeys(keys, b.radix, bits.Len32(hi-lo))
+	for i, k := range keys {
+		samples[i] = int32(uint32(k))
+	}
 	return true
 }
 
@@ -241,7 +256,8 @@ func (b *builder) scanFeature(f, start, end int, total, sumSquares int64, best *
 	var weightLeft, squaresLeft int64
 	weightRight, squaresRight := total, sumSquares
 
-	xf := b.xf
+	keys := b.keys
+	col := b.data.column(f)
 	n := end - start
 	for i := start; i < end-1; i++ {
 		s := b.samples[i]
@@ -254,8 +270,8 @@ func (b *builder) scanFeature(f, start, end int, total, sumSquares int64, best *
 		weightLeft += w
 		weightRight -= w
 
-		if xf[i+1] == xf[i] {
-			continue
+		if keys[i+1]>>keyShift == keys[i]>>keyShift {
+			continue // equal values cannot be split apart
 		}
 		nLeft := i + 1 - start
 		if nLeft < b.minLeaf {
@@ -266,7 +282,7 @@ func (b *builder) scanFeature(f, start, end int, total, sumSquares int64, best *
 		}
 		score := float64(squaresLeft)/float64(weightLeft) + float64(squaresRight)/float64(weightRight)
 		if score > best.score {
-			*best = split{feature: f, threshold: midpoint(xf[i], xf[i+1]), pos: i + 1, score: score}
+			*best = split{feature: f, threshold: midpoint(col[s], col[b.samples[i+1]]), pos: i + 1, score: score}
 		}
 	}
 }
