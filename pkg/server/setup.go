@@ -1,0 +1,108 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/mlops-dev/mlops/pkg/auth"
+	"github.com/mlops-dev/mlops/pkg/config"
+	"github.com/mlops-dev/mlops/pkg/ratelimit"
+	"github.com/mlops-dev/mlops/pkg/registry"
+)
+
+// OptionsFromConfig assembles server Options from the settings: the registry and its
+// public key, the token verifier (and issuer when the signing key is at hand), the
+// client file, and the limiter: Redis with the in-memory fallback when redis.addr is
+// set, else in-memory only. modelRef overrides models.name and models.alias when not
+// empty. The returned close function releases the Redis client.
+func OptionsFromConfig(cfg *config.Config, modelRef string, logger *slog.Logger) (Options, func(), error) {
+	opts := Options{
+		Addr: cfg.Serve.Addr, MetricsAddr: cfg.Serve.MetricsAddr,
+		TLSCert: cfg.Path(cfg.Serve.TLSCert), TLSKey: cfg.Path(cfg.Serve.TLSKey),
+		MaxBatch: cfg.Serve.MaxBatch, MaxBodyBytes: cfg.Serve.MaxBodyBytes,
+		Registry: registry.Open(cfg.Path(cfg.Models.Dir)), WatchInterval: cfg.Serve.WatchInterval,
+		Logger: logger,
+	}
+	noop := func() {}
+
+	ref, err := modelRefFrom(cfg, modelRef)
+	if err != nil {
+		return opts, noop, err
+	}
+	opts.Ref = ref
+	if opts.PublicKey, err = registry.LoadPublicKey(cfg.Path(cfg.Keys.Public)); err != nil {
+		return opts, noop, fmt.Errorf("keys.public: %w", err)
+	}
+	if err := tokenOptions(&opts, cfg); err != nil {
+		return opts, noop, err
+	}
+
+	opts.Rules = map[string]ratelimit.Rule{}
+	for role, r := range cfg.RateLimits {
+		opts.Rules[role] = ratelimit.Rule{Limit: r.Limit, Period: r.Period, Burst: r.Burst}
+	}
+	if cfg.Redis.Addr == "" {
+		opts.Limiter = ratelimit.NewMemory()
+		return opts, noop, nil
+	}
+	client := redis.NewClient(&redis.Options{
+		Addr: cfg.Redis.Addr, Password: cfg.Redis.Password,
+		DialTimeout: cfg.Redis.Timeout * 4, ReadTimeout: cfg.Redis.Timeout, WriteTimeout: cfg.Redis.Timeout,
+		MaxRetries: -1,
+	})
+	fallback := ratelimit.NewFallback(ratelimit.NewRedis(client, "mlops:rl:"), ratelimit.NewMemory(), logger)
+	fallback.SetTimeout(cfg.Redis.Timeout)
+	opts.Limiter = fallback
+	return opts, func() { _ = client.Close() }, nil
+}
+
+func modelRefFrom(cfg *config.Config, override string) (registry.Ref, error) {
+	if override != "" {
+		ref, err := registry.ParseRef(override)
+		if err != nil {
+			return ref, fmt.Errorf("--model: %w", err)
+		}
+		return ref, nil
+	}
+	ref := registry.Ref{Name: cfg.Models.Name}
+	// The production alias is what Resolve uses by default, falling back to the newest
+	// version while no version has been promoted yet.
+	if cfg.Models.Alias != "" && cfg.Models.Alias != registry.ProductionAlias {
+		ref.Alias = cfg.Models.Alias
+	}
+	return ref, nil
+}
+
+// tokenOptions sets the verifier, and the issuer and clients that POST /token needs.
+func tokenOptions(opts *Options, cfg *config.Config) error {
+	authCfg, err := auth.ConfigFrom(cfg.Auth, cfg.Dir)
+	if err != nil {
+		return err
+	}
+	if authCfg.Algorithm == auth.AlgHS256 {
+		if err := auth.ValidateSecret([]byte(cfg.Auth.Secret)); err != nil {
+			return fmt.Errorf("auth.secret: %w", err)
+		}
+	}
+	if opts.Verifier, err = auth.NewVerifier(authCfg); err != nil {
+		return err
+	}
+
+	canSign := authCfg.Algorithm == auth.AlgHS256 || authCfg.Keys[0].PrivateKey != nil
+	clientsPath := cfg.Path(cfg.Serve.ClientsFile)
+	if _, statErr := os.Stat(clientsPath); !canSign || errors.Is(statErr, fs.ErrNotExist) {
+		return nil // no client file or no signing key: POST /token stays off
+	}
+	if opts.Issuer, err = auth.NewIssuer(authCfg); err != nil {
+		return err
+	}
+	if opts.Clients, err = auth.OpenClients(clientsPath); err != nil {
+		return err
+	}
+	return nil
+}
