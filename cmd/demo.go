@@ -23,5 +23,7 @@ makes a real prediction over HTTP and prints a curl line to repeat it.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Dir, "dir", "mlops-demo", "project folder for the demo's keys and models")
+	cmd.Flags().StringVar(&opts.Addr, "addr", "127.0.0.1:8080", "loopback address to serve on (a free port when taken)")
+	cmd.Flags().BoolVar(&opts.Once, "once", false, "stop after the demo prediction instead of serving until Ctrl-C")
 	return cmd
 }
