@@ -40,12 +40,7 @@ func ReadFile(path string, opts ReadOptions) (*Dataset, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		var pathErr *fs.PathError
-		cause := err
-		if errors.As(err, &pathErr) {
-			cause = pathErr.Err
-		}
-		return nil, &Error{Kind: KindIO, Source: opts.Source, Message: "open file: " + cause.Error(), Err: err}
+		return nil, ioError(opts.Source, "open file", err)
 	}
 	defer f.Close()
 	return Read(f, opts)
@@ -72,7 +67,7 @@ func Read(r io.Reader, opts ReadOptions) (*Dataset, error) {
 
 	raw, err := io.ReadAll(r)
 	if err != nil {
-		return nil, &Error{Kind: KindIO, Source: p.source, Message: "read: " + err.Error(), Err: err}
+		return nil, ioError(p.source, "read file", err)
 	}
 	text, err := p.decode(raw)
 	if err != nil {
@@ -90,6 +85,17 @@ func Read(r io.Reader, opts ReadOptions) (*Dataset, error) {
 	ds.SHA256 = hex.EncodeToString(sum[:])
 	ds.Source = p.source
 	return ds, nil
+}
+
+// ioError wraps an I/O error, without repeating the path that an
+// *fs.PathError would add to a message that already starts with the source.
+func ioError(source, op string, err error) *Error {
+	cause := err
+	var pathErr *fs.PathError
+	if errors.As(err, &pathErr) {
+		cause = pathErr.Err
+	}
+	return &Error{Kind: KindIO, Source: source, Message: op + ": " + cause.Error(), Err: err}
 }
 
 func (p *parser) newCSVReader(text []byte) (*csv.Reader, error) {
@@ -114,7 +120,7 @@ func (p *parser) newCSVReader(text []byte) (*csv.Reader, error) {
 func (p *parser) syntaxError(err error) error {
 	var pe *csv.ParseError
 	if !errors.As(err, &pe) {
-		return &Error{Kind: KindIO, Source: p.source, Message: "read: " + err.Error(), Err: err}
+		return ioError(p.source, "read file", err)
 	}
 	e := &Error{
 		Kind:    KindSyntax,

@@ -158,6 +158,8 @@ func TestReadFile_badFixtures(t *testing.T) {
 			`SRC: row 1: header has 1 column "sepal_length|sepal_width|petal_length|species", need at least one feature column and a label column (hint: the delimiter was ',', give the right one if the file uses another)`},
 		{"does_not_exist.csv", ReadOptions{}, KindIO, 0, "",
 			`SRC: open file: no such file or directory`},
+		{".", ReadOptions{}, KindIO, 0, "",
+			`SRC: read file: is a directory`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.TrimSuffix(tt.file, ".csv"), func(t *testing.T) {
