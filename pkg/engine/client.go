@@ -61,9 +61,14 @@ func (c *Client) connect(ctx context.Context) error {
 		OS:         v.Os,
 		Arch:       v.Arch,
 	}
-	if versions.LessThan(v.APIVersion, MinAPIVersion) {
+	return checkAPIVersion(v.Version, v.APIVersion)
+}
+
+// checkAPIVersion rejects an engine whose newest API is below MinAPIVersion.
+func checkAPIVersion(engineVersion, apiVersion string) error {
+	if versions.LessThan(apiVersion, MinAPIVersion) {
 		return fmt.Errorf("%w: docker engine %s serves API %s, mlops needs API %s or newer; upgrade Docker Engine",
-			ErrAPITooOld, v.Version, v.APIVersion, MinAPIVersion)
+			ErrAPITooOld, engineVersion, apiVersion, MinAPIVersion)
 	}
 	return nil
 }

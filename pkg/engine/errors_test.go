@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -79,5 +80,46 @@ func TestRestartPolicy(t *testing.T) {
 		if string(got.Name) != tt.want || got.MaximumRetryCount != tt.retries {
 			t.Errorf("restartPolicy(%q) = %+v, want %s with %d retries", tt.in, got, tt.want, tt.retries)
 		}
+	}
+}
+
+func TestCheckAPIVersion(t *testing.T) {
+	if err := checkAPIVersion("20.10.24", "1.41"); err != nil {
+		t.Errorf("checkAPIVersion(1.41) = %v, want nil", err)
+	}
+	err := checkAPIVersion("1.12.6", "1.24")
+	if !errors.Is(err, ErrAPITooOld) {
+		t.Fatalf("checkAPIVersion(1.24) = %v, want ErrAPITooOld", err)
+	}
+	for _, want := range []string{"1.24", MinAPIVersion, "1.12.6"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+}
+
+func TestReadStream_ErrorInsideStream(t *testing.T) {
+	// A pull that fails part-way answers 200 and reports the error as a
+	// message in the stream, after progress messages.
+	stream := `{"status":"Pulling from library/redis","id":"7.2"}
+{"status":"Downloading","progressDetail":{"current":100,"total":1000},"id":"abc"}
+{"errorDetail":{"message":"manifest unknown"},"error":"manifest unknown"}
+`
+	var got []Progress
+	err := readStream(strings.NewReader(stream), func(p Progress) { got = append(got, p) })
+	if err == nil || err.Error() != "manifest unknown" {
+		t.Fatalf("readStream error = %v, want manifest unknown", err)
+	}
+	if len(got) != 2 || got[1].Current != 100 || got[1].Total != 1000 || got[1].ID != "abc" {
+		t.Errorf("progress = %+v, want two messages with the download sizes", got)
+	}
+
+	err = readStream(strings.NewReader(`{"status":"Downloaded newer image"}`+"\n"), nil)
+	if err != nil {
+		t.Errorf("readStream of a clean stream = %v, want nil", err)
+	}
+	err = readStream(strings.NewReader(`{"status":`), nil)
+	if err == nil {
+		t.Errorf("readStream of a truncated stream = nil, want an error")
 	}
 }
