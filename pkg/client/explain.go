@@ -135,6 +135,10 @@ func (c *Conn) caFix() string {
 func (c *Conn) explainStatus(e *api.Error) *Error {
 	out := &Error{Err: e, Status: e.Status, What: fmt.Sprintf("the API answered %d %s: %s", e.Status, e.Code, e.Message)}
 	switch {
+	case e.Code == "" && strings.Contains(e.Message, "HTTP request to an HTTPS server"):
+		// Go's TLS server answers a plain request with this 400 text.
+		out.What = fmt.Sprintf("%s answers HTTPS, not plain HTTP", c.URL.Host)
+		out.Fix = "use an https:// URL in api.url"
 	case e.Status == http.StatusUnauthorized:
 		out.Fix = c.unauthorizedFix(e.Code)
 	case e.Status == http.StatusForbidden:

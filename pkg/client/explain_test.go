@@ -1,0 +1,169 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mlops-dev/mlops/pkg/auth"
+	"github.com/mlops-dev/mlops/pkg/certs"
+	"github.com/mlops-dev/mlops/pkg/client/clienttest"
+	"github.com/mlops-dev/mlops/pkg/ratelimit"
+	"github.com/mlops-dev/mlops/pkg/ui"
+)
+
+// predictError runs one prediction and returns its error as *Error.
+func predictError(t *testing.T, c *Conn) *Error {
+	t.Helper()
+	s, _, _ := ui.Test()
+	err := Predict(context.Background(), c, s, Request{Values: []string{"5.1", "3.5", "1.4", "0.2"}, BatchSize: 1})
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("Predict error = %v (%T), want *client.Error", err, err)
+	}
+	return e
+}
+
+func wantHint(t *testing.T, e *Error, what, fix string) {
+	t.Helper()
+	if !strings.Contains(e.What, what) {
+		t.Errorf("What = %q, want it to contain %q", e.What, what)
+	}
+	if !strings.Contains(e.Fix, fix) {
+		t.Errorf("Fix = %q, want it to contain %q", e.Fix, fix)
+	}
+}
+
+func closedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+func TestExplain_ConnectionRefused(t *testing.T) {
+	a := clienttest.Start(t, clienttest.Options{Plain: true})
+	a.Config.API.URL = "http://" + closedPort(t)
+	e := predictError(t, connect(t, a, Options{}))
+	wantHint(t, e, "connection refused", "is the server up? start it with `mlops serve`")
+}
+
+func TestExplain_CertificateFromOtherCA(t *testing.T) {
+	a := clienttest.Start(t, clienttest.Options{})
+	other, err := certs.NewAuthority("other", time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Config.API.CACert = filepath.Join(t.TempDir(), "other-ca.crt")
+	os.WriteFile(a.Config.API.CACert, other.CertPEM, 0o644)
+	e := predictError(t, connect(t, a, Options{}))
+	wantHint(t, e, `(issuer "mlops local CA test") is not signed by the CA in `+a.Config.API.CACert,
+		"set api.ca_cert (or --ca-cert) to the CA that signed the server certificate")
+}
+
+func TestExplain_CertificateWithoutCA(t *testing.T) {
+	a := clienttest.Start(t, clienttest.Options{})
+	a.Config.API.CACert = ""
+	a.Config.Dir = t.TempDir() // no certs/ca.crt: the system roots apply
+	e := predictError(t, connect(t, a, Options{}))
+	wantHint(t, e, "signed by an unknown authority", "pass the project's CA with --ca-cert certs/ca.crt")
+}
+
+func TestExplain_ProjectCAFoundByDefault(t *testing.T) {
+	a := clienttest.Start(t, clienttest.Options{})
+	a.Config.API.CACert = "" // certs/ca.crt of the project folder is used
+	c := connect(t, a, Options{})
+	if want := filepath.Join(a.Config.Dir, "certs", certs.CACertFile); c.CAFile != want {
+		t.Errorf("CAFile = %q, want %q", c.CAFile, want)
+	}
+	if _, err := c.API.Health(context.Background()); err != nil {
+		t.Errorf("Health over TLS with the project CA: %v", err)
+	}
+}
+
+func TestExplain_HostNotCovered(t *testing.T) {
+	a := clienttest.Start(t, clienttest.Options{Hosts: []string{"api.localhost"}})
+	e := predictError(t, connect(t, a, Options{}))
+	wantHint(t, e, `does not cover "localhost" (it lists api.localhost, 127.0.0.1, ::1)`, "use one of those names in api.url")
+}
+
+func TestExplain_Status(t *testing.T) {
+	a := clienttest.Start(t, clienttest.Options{
+		Rules: map[string]ratelimit.Rule{auth.RolePredict: {Limit: 1, Period: time.Minute, Burst: 1}},
+	})
+	readOnly, err := IssueToken(a.Config, "reader", []string{auth.RoleRead}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("403 names the role", func(t *testing.T) {
+		a.Config.API.Token = readOnly.Token
+		defer func() { a.Config.API.Token = "" }()
+		e := predictError(t, connect(t, a, Options{}))
+		wantHint(t, e, "403 role_missing", "mlops token --sub NAME --role predict")
+	})
+	t.Run("401 for a token from another key", func(t *testing.T) {
+		a.Config.API.Token = readOnly.Token[:len(readOnly.Token)-4] + "AAAA"
+		defer func() { a.Config.API.Token = "" }()
+		e := predictError(t, connect(t, a, Options{}))
+		wantHint(t, e, "401 token_invalid_signature", "expired or signed with another key; get a new one with `mlops token`")
+	})
+	t.Run("401 for a minted token with a wrong secret", func(t *testing.T) {
+		good := a.Config.Auth.Secret
+		a.Config.Auth.Secret = "Zk3v9QmX2pL7wR4tY8uB1nC6dF0gH5jS"
+		defer func() { a.Config.Auth.Secret = good }()
+		e := predictError(t, connect(t, a, Options{}))
+		wantHint(t, e, "401", "the server does not accept tokens signed here")
+	})
+	t.Run("429 says when to retry", func(t *testing.T) {
+		c := connect(t, a, Options{})
+		s, _, _ := ui.Test()
+		_ = Predict(context.Background(), c, s, Request{Values: []string{"1", "2", "3", "4"}, BatchSize: 1})
+		e := predictError(t, c)
+		wantHint(t, e, "429 rate_limited", "retry after ")
+		if strings.Contains(e.Fix, "retry after 0 s") || strings.Contains(e.Fix, "retry later") {
+			t.Errorf("Fix = %q, want the Retry-After seconds", e.Fix)
+		}
+	})
+}
+
+func TestExplain_ServerError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusInternalServerError)
+		w.Write([]byte(`{"error":{"code":"internal_error","message":"internal error","request_id":"r-42"}}`))
+	}))
+	defer srv.Close()
+	a := clienttest.Start(t, clienttest.Options{Plain: true})
+	a.Config.API.URL = srv.URL
+	e := predictError(t, connect(t, a, Options{}))
+	wantHint(t, e, "500 internal_error", "look in the server log for request id r-42")
+}
+
+func TestExplain_NoToken(t *testing.T) {
+	a := clienttest.Start(t, clienttest.Options{})
+	a.Config.Auth.Secret = ""
+	c := connect(t, a, Options{})
+	s, _, _ := ui.Test()
+	err := Predict(context.Background(), c, s, Request{Values: []string{"1"}, BatchSize: 1})
+	if want := "no API token: set MLOPS_API_TOKEN"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error = %v, want %q", err, want)
+	}
+}
+
+func TestExplain_PlainHTTPToTLSServer(t *testing.T) {
+	a := clienttest.Start(t, clienttest.Options{})
+	a.Config.API.URL = strings.Replace(a.Config.API.URL, "https://", "http://", 1)
+	e := predictError(t, connect(t, a, Options{}))
+	wantHint(t, e, "answers HTTPS, not plain HTTP", "use an https:// URL")
+}
