@@ -89,7 +89,7 @@ func StartRedis(t testing.TB, password string) *RedisServer {
 }
 
 // Start starts the server again on the same port after Stop. It fails the
-// test when the server does not answer PING in time.
+// test when the server does not reply to PING in time.
 func (s *RedisServer) Start() {
 	s.t.Helper()
 	if err := s.start(); err != nil {
@@ -116,7 +116,7 @@ func (s *RedisServer) Stop() {
 }
 
 // Pause stops the server process with SIGSTOP, so connections stay open but
-// nothing answers; Resume continues it. Fault tests use it to simulate a
+// no command gets a reply until Resume. Fault tests use it to simulate a
 // hung server.
 func (s *RedisServer) Pause() {
 	s.signal(syscall.SIGSTOP)
@@ -211,7 +211,7 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// waitForPing polls addr until redis answers PING with PONG, the process
+// waitForPing polls addr until redis replies PONG to PING, the process
 // exits, or startTimeout passes. It speaks RESP directly so the helper does
 // not depend on the client library under test.
 func waitForPing(addr, password string, exited <-chan struct{}) error {
@@ -261,7 +261,7 @@ func command(conn net.Conn, r *bufio.Reader, want string, args ...string) error 
 		return err
 	}
 	if got := strings.TrimSpace(line); got != want {
-		return fmt.Errorf("%s answered %q", args[0], got)
+		return fmt.Errorf("%s: unexpected reply %q, want %q", args[0], got, want)
 	}
 	return nil
 }

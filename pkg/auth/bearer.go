@@ -6,8 +6,8 @@ import (
 )
 
 // BearerToken extracts the token from the request's "Authorization: Bearer
-// TOKEN" header. A missing header or an empty token gives CodeTokenMissing;
-// several Authorization headers, another scheme, extra spaces or characters
+// TOKEN" header. A missing header or an empty token gives CodeTokenMissing.
+// Several Authorization headers, another scheme, extra spaces, or characters
 // outside the token68 set of RFC 7235 give CodeTokenMalformed.
 func BearerToken(r *http.Request) (string, error) {
 	values := r.Header.Values("Authorization")

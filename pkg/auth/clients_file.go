@@ -12,7 +12,7 @@ import (
 )
 
 // parseClients decodes and validates the clients file contents. The result
-// is never nil, so an empty file is told apart from "not loaded yet".
+// is never nil, because reloadLocked treats nil as "not loaded yet".
 func parseClients(data []byte) ([]clientRecord, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

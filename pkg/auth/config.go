@@ -105,18 +105,21 @@ func (cfg Config) normalize(needPrivate bool) (Config, error) {
 	if cfg.Algorithm == "" {
 		cfg.Algorithm = AlgHS256
 	}
+
 	switch cfg.Algorithm {
 	case AlgHS256, AlgEdDSA, AlgRS256:
 	default:
 		return cfg, fmt.Errorf("auth algorithm %q is not supported; use %s, %s or %s",
 			cfg.Algorithm, AlgHS256, AlgEdDSA, AlgRS256)
 	}
+
 	if cfg.Issuer == "" {
 		return cfg, errors.New("auth issuer is empty")
 	}
 	if cfg.Audience == "" {
 		return cfg, errors.New("auth audience is empty")
 	}
+
 	if cfg.Leeway < 0 || cfg.Leeway > maxLeeway {
 		return cfg, fmt.Errorf("auth leeway %s is outside 0s..%s", cfg.Leeway, maxLeeway)
 	}
@@ -126,6 +129,7 @@ func (cfg Config) normalize(needPrivate bool) (Config, error) {
 	if cfg.MaxTTL < 0 {
 		return cfg, fmt.Errorf("auth max TTL %s is negative", cfg.MaxTTL)
 	}
+
 	keys, err := normalizeKeys(cfg.Algorithm, cfg.Keys, needPrivate)
 	if err != nil {
 		return cfg, err

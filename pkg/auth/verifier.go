@@ -126,8 +126,8 @@ func (v *Verifier) classify(token *jwt.Token, claims *Claims, err error) *Error 
 }
 
 // classifyClaims maps claim validation errors. golang-jwt reports a missing
-// iss or aud as a missing required claim; those count as the wrong issuer
-// or audience, and only a missing exp is reported as malformed.
+// iss or aud as a missing required claim. Those count as the wrong issuer or
+// audience, so only a missing exp is reported as malformed.
 func classifyClaims(claims *Claims, err error) *Error {
 	missing := errors.Is(err, jwt.ErrTokenRequiredClaimMissing)
 	switch {

@@ -24,7 +24,7 @@ const (
 	DefaultFailureThreshold = 3
 )
 
-// Fallback is a Limiter that uses Redis and answers from Memory while
+// Fallback is a Limiter that uses Redis and decides with Memory while
 // Redis fails. Its policy is to fail open to per-process limits: a Redis
 // error or a call slower than the timeout never reaches the caller, the
 // request is decided by Memory instead. After DefaultFailureThreshold
@@ -42,7 +42,7 @@ type Fallback struct {
 	probeInterval time.Duration
 	threshold     int64
 
-	failures  atomic.Int64 // Redis failures in a row
+	failures atomic.Int64 // Redis failures in a row
 
 	onMemory  atomic.Bool
 	probing   atomic.Bool
@@ -81,7 +81,7 @@ func NewFallback(primary *Redis, backup *Memory, logger *slog.Logger) *Fallback 
 }
 
 // SetFailureThreshold sets how many Redis failures in a row switch to
-// Memory. Each failed call is answered by Memory either way. Call it before
+// Memory. Memory decides each failed call either way. Call it before
 // the first Allow.
 func (f *Fallback) SetFailureThreshold(n int) {
 	if n > 0 {

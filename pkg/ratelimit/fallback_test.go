@@ -194,3 +194,24 @@ func TestFallback_CancelledCallerDoesNotSwitch(t *testing.T) {
 		t.Errorf("Backend() = %q after a cancelled caller, want %q", got, BackendRedis)
 	}
 }
+
+// BenchmarkFallbackAllow measures Fallback on a healthy Redis; compare it
+// with BenchmarkRedisAllow for the cost of the timeout goroutine.
+func BenchmarkFallbackAllow(b *testing.B) {
+	client := redis.NewClient(&redis.Options{Addr: testsvc.Redis(b)})
+	b.Cleanup(func() { client.Close() })
+	f := NewFallback(NewRedis(client, "bench:"), NewMemory(), nil)
+	rule := Rule{Limit: 1_000_000, Period: time.Second}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := f.Allow(context.Background(), "subject", rule); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	if got := f.Backend(); got != BackendRedis {
+		b.Errorf("Backend() = %q at the end, want %q (Redis too slow for the 50 ms timeout?); stats %+v", got, BackendRedis, f.Stats())
+	}
+}

@@ -73,7 +73,7 @@ func testBurstThenDeny(t *testing.T, h limiterHarness) {
 	if d.Remaining != 0 {
 		t.Errorf("request 6: Remaining = %d, want 0", d.Remaining)
 	}
-	// One request is freed every 12 s (1 min / 5); the burst was used
+	// One request is freed every 12 s (1 min / 5). The burst was used
 	// within a few milliseconds, so the wait is just under 12 s.
 	if d.RetryAfter <= 11*time.Second || d.RetryAfter > 12*time.Second {
 		t.Errorf("request 6: RetryAfter = %s, want in (11s, 12s]", d.RetryAfter)

@@ -1,6 +1,6 @@
 // Package ratelimit limits request rates per key with the generic cell rate
 // algorithm (GCRA), either in Redis, shared by every server, or in process
-// memory. Fallback combines the two: it uses Redis and answers from memory
+// memory. Fallback combines the two: it uses Redis and decides in memory
 // while Redis is unreachable.
 //
 // GCRA stores one timestamp per key, the theoretical arrival time (TAT) of
@@ -97,4 +97,24 @@ func gcra(now, tat int64, p params, limit int) (Decision, int64) {
 
 func micros(us int64) time.Duration {
 	return time.Duration(us) * time.Microsecond
+}
+
+// RetryAfterSeconds returns RetryAfter rounded up to whole seconds for the
+// Retry-After header: at least 1 for a denial, 0 when allowed. Rounding
+// down would invite a retry that is denied again.
+func (d Decision) RetryAfterSeconds() int {
+	if d.Allowed {
+		return 0
+	}
+	return max(1, ceilSeconds(d.RetryAfter))
+}
+
+// ResetAfterSeconds returns ResetAfter rounded up to whole seconds, for the
+// reset field of the RateLimit header.
+func (d Decision) ResetAfterSeconds() int {
+	return ceilSeconds(d.ResetAfter)
+}
+
+func ceilSeconds(d time.Duration) int {
+	return int((d + time.Second - 1) / time.Second)
 }

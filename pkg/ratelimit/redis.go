@@ -53,7 +53,7 @@ func (r *Redis) Allow(ctx context.Context, key string, rule Rule) (Decision, err
 	}, nil
 }
 
-// Ping checks that Redis answers.
+// Ping sends PING and returns an error when Redis does not reply.
 func (r *Redis) Ping(ctx context.Context) error {
 	if err := r.client.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("redis ping: %w", err)

@@ -113,8 +113,8 @@ func TestRedis_WithPassword(t *testing.T) {
 }
 
 func TestRedis_UsesServerClock(t *testing.T) {
-	// Two limiters sharing a server agree on one budget, whatever each
-	// process's clock says, because the script reads TIME on the server.
+	// Two limiters sharing a server agree on one budget whatever each
+	// process's clock reads, because the script reads TIME on the server.
 	addr := testsvc.Redis(t)
 	a, _ := newTestRedis(t, addr)
 	b, _ := newTestRedis(t, addr)
