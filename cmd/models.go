@@ -110,7 +110,7 @@ func newModelsPromoteCmd(f *Factory) *cobra.Command {
 				return err
 			}
 			if err := reg.Verify(name, version, pub); err != nil {
-				return fmt.Errorf("refusing to promote: %w", err)
+				return fmt.Errorf("cannot promote: %w", err)
 			}
 			if err := reg.SetAlias(name, alias, version); err != nil {
 				return err
@@ -203,7 +203,7 @@ func newModelsExportCmd(f *Factory) *cobra.Command {
 				return err
 			}
 			if err := reg.Verify(name, version, pub); err != nil {
-				return fmt.Errorf("refusing to export: %w", err)
+				return fmt.Errorf("cannot export: %w", err)
 			}
 			return exportTo(reg, name, version, output, f)
 		},

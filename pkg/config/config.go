@@ -11,9 +11,9 @@ import (
 	"time"
 )
 
-// Config is the full set of mlops settings. The yaml/mapstructure key of each field is
-// the key in mlops.yaml; the environment variable is MLOPS_ plus the upper-cased key
-// path with dots replaced by underscores (for example MLOPS_AUTH_SECRET).
+// Config is the full set of mlops settings. The mapstructure tag of each field is its
+// key in mlops.yaml. Its environment variable is MLOPS_ plus the upper-cased key path
+// with dots replaced by underscores, for example MLOPS_AUTH_SECRET.
 type Config struct {
 	Project    string          `mapstructure:"project" json:"project"`
 	Domain     string          `mapstructure:"domain" json:"domain"`
@@ -105,8 +105,8 @@ type TrainConfig struct {
 	Seed           int64   `mapstructure:"seed" json:"seed"`
 }
 
-// APIConfig tells the client commands (predict, token --client-id, doctor) where the
-// API is and which CA to trust.
+// APIConfig locates the API for the client commands (predict, token --client-id,
+// doctor) and names the CA that verifies its certificate.
 type APIConfig struct {
 	URL    string `mapstructure:"url" json:"url"`
 	CACert string `mapstructure:"ca_cert" json:"ca_cert"`

@@ -42,7 +42,7 @@ type Options struct {
 	Progress func(done, total int)
 }
 
-// Result is what a training run produced.
+// Result is the outcome of one training run.
 type Result struct {
 	Name     string         `json:"name"`
 	Version  int            `json:"version,omitempty"`
@@ -191,8 +191,8 @@ func predictAll(f *forest.Forest, x [][]float64) []int {
 	return out
 }
 
-// meanStd returns the mean and the population standard deviation, as scikit-learn's
-// cross_val_score reports are usually summarised with numpy's default std.
+// meanStd returns the mean and the population standard deviation (numpy's default
+// for std).
 func meanStd(v []float64) (float64, float64) {
 	var sum float64
 	for _, x := range v {
