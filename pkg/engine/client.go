@@ -1,6 +1,6 @@
 // Package engine makes the handful of Docker Engine API calls that mlops
-// needs, through the official Go SDK with API version negotiation. It knows
-// nothing about compose files or projects: callers pass complete specs and
+// needs, through the official Go SDK with API version negotiation. It has no
+// notion of compose files or projects. Callers pass complete specs and
 // labels, and the package translates them and classifies the engine's errors.
 package engine
 

@@ -32,7 +32,12 @@ func (c *Client) CreateContainer(ctx context.Context, spec ContainerSpec) (strin
 	for _, n := range spec.Networks[min(1, len(spec.Networks)):] {
 		endpoint := &network.EndpointSettings{Aliases: n.Aliases}
 		if err := c.api.NetworkConnect(ctx, n.Network, resp.ID, endpoint); err != nil {
-			return resp.ID, fmt.Errorf("connect container %s to network %s: %w", spec.Name, n.Network, classify(err))
+			// A container missing a network must not survive to be started
+			// later as if complete, so it is removed, even after ctx ends.
+			cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			_ = c.api.ContainerRemove(cleanup, resp.ID, container.RemoveOptions{Force: true})
+			return "", fmt.Errorf("connect container %s to network %s: %w", spec.Name, n.Network, classify(err))
 		}
 	}
 	return resp.ID, nil
@@ -202,8 +207,8 @@ func (c *Client) ListContainers(ctx context.Context, labels map[string]string) (
 	return out, nil
 }
 
-// FindContainer returns the container with exactly this name, whoever owns
-// it, or an error wrapping ErrNotFound.
+// FindContainer returns the container with exactly this name, with any owner
+// or none, or an error wrapping ErrNotFound.
 func (c *Client) FindContainer(ctx context.Context, name string) (Container, error) {
 	f := filters.NewArgs(filters.Arg("name", "^/"+name+"$"))
 	list, err := c.api.ContainerList(ctx, container.ListOptions{All: true, Filters: f})

@@ -11,7 +11,7 @@ import (
 
 // Errors that callers test with errors.Is.
 var (
-	// ErrUnreachable means no engine answered at the configured address.
+	// ErrUnreachable means no engine responded at the configured address.
 	ErrUnreachable = errors.New("docker engine not reachable")
 	// ErrAPITooOld means the engine's newest API version is below MinAPIVersion.
 	ErrAPITooOld = errors.New("docker engine API too old")

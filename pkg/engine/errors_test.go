@@ -99,7 +99,7 @@ func TestCheckAPIVersion(t *testing.T) {
 }
 
 func TestReadStream_ErrorInsideStream(t *testing.T) {
-	// A pull that fails part-way answers 200 and reports the error as a
+	// A pull that fails part-way returns status 200 and sends the error as a
 	// message in the stream, after progress messages.
 	stream := `{"status":"Pulling from library/redis","id":"7.2"}
 {"status":"Downloading","progressDetail":{"current":100,"total":1000},"id":"abc"}

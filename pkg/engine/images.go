@@ -125,8 +125,6 @@ func readStream(r io.Reader, progress func(Progress)) error {
 		}
 		if msg.Error != nil && firstErr == nil {
 			firstErr = errors.New(msg.Error.Message)
-		} else if msg.ErrorMessage != "" && firstErr == nil { //nolint:staticcheck // engines before API 1.4 set only this field
-			firstErr = errors.New(msg.ErrorMessage) //nolint:staticcheck
 		}
 		if progress == nil {
 			continue

@@ -30,13 +30,13 @@ func (c *Client) ListNetworks(ctx context.Context, labels map[string]string) ([]
 	}
 	out := make([]Network, 0, len(list))
 	for _, n := range list {
-		out = append(out, Network{ID: n.ID, Name: n.Name, Labels: n.Labels})
+		out = append(out, Network{ID: n.ID, Name: n.Name, Internal: n.Internal, Labels: n.Labels})
 	}
 	return out, nil
 }
 
-// FindNetwork returns the network with exactly this name, whoever owns it,
-// or an error wrapping ErrNotFound.
+// FindNetwork returns the network with exactly this name, with any owner or
+// none, or an error wrapping ErrNotFound.
 func (c *Client) FindNetwork(ctx context.Context, name string) (Network, error) {
 	n, err := c.api.NetworkInspect(ctx, name, network.InspectOptions{})
 	if err != nil {
@@ -46,7 +46,7 @@ func (c *Client) FindNetwork(ctx context.Context, name string) (Network, error) 
 	if n.Name != name {
 		return Network{}, fmt.Errorf("network %s: %w", name, ErrNotFound)
 	}
-	return Network{ID: n.ID, Name: n.Name, Labels: n.Labels}, nil
+	return Network{ID: n.ID, Name: n.Name, Internal: n.Internal, Labels: n.Labels}, nil
 }
 
 // RemoveNetwork removes a network by ID or name.
@@ -81,8 +81,8 @@ func (c *Client) ListVolumes(ctx context.Context, labels map[string]string) ([]V
 	return out, nil
 }
 
-// FindVolume returns the volume with this name, whoever owns it, or an
-// error wrapping ErrNotFound.
+// FindVolume returns the volume with this name, with any owner or none, or
+// an error wrapping ErrNotFound.
 func (c *Client) FindVolume(ctx context.Context, name string) (Volume, error) {
 	v, err := c.api.VolumeInspect(ctx, name)
 	if err != nil {

@@ -129,9 +129,10 @@ type NetworkSpec struct {
 
 // Network is one network as listed by the engine.
 type Network struct {
-	ID     string
-	Name   string
-	Labels map[string]string
+	ID       string
+	Name     string
+	Internal bool
+	Labels   map[string]string
 }
 
 // VolumeSpec describes a named volume to create.

@@ -49,7 +49,7 @@ type Builder interface {
 	BuildImage(ctx context.Context, buildContext io.Reader, tag string, labels map[string]string, progress func(engine.Progress)) error
 }
 
-// Options says what to build.
+// Options selects the binary, tag and CA bundle of a build.
 type Options struct {
 	// Binary is the path of a statically linked mlops binary, usually os.Executable().
 	Binary string

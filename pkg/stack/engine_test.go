@@ -451,9 +451,9 @@ func TestUp_ForeignContainerHoldsName(t *testing.T) {
 	if !strings.Contains(err.Error(), name) || strings.Contains(err.Error(), "\n") {
 		t.Errorf("Up error %q, want one line naming %s", err, name)
 	}
-	held, err := c.FindContainer(ctx, name)
-	if err != nil || held.ID != id || held.State != "created" {
-		t.Errorf("foreign container after Up: %+v, %v; want it untouched", held, err)
+	foreignAfter, err := c.FindContainer(ctx, name)
+	if err != nil || foreignAfter.ID != id || foreignAfter.State != "created" {
+		t.Errorf("foreign container after Up: %+v, %v; want it untouched", foreignAfter, err)
 	}
 	labels := map[string]string{engine.LabelProject: project}
 	if list, _ := c.ListNetworks(ctx, labels); len(list) != 0 {
@@ -557,5 +557,28 @@ func TestUp_Interrupted(t *testing.T) {
 	}
 	if len(rows) != 2 {
 		t.Errorf("Status rows = %+v, want api and redis", rows)
+	}
+}
+
+func TestUp_NetworkInternalMismatch(t *testing.T) {
+	c, imgs := fixture(t)
+	project := enginetest.Project(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	labels := enginetest.Labels()
+	labels[engine.LabelProject] = project
+	name := project + "_backend"
+	if _, err := c.CreateNetwork(ctx, engine.NetworkSpec{Name: name, Labels: labels}); err != nil {
+		t.Fatalf("CreateNetwork: %v", err)
+	}
+
+	dir := projectDir(t, imgs, map[string]string{"API_PORT": freePort(t)})
+	err := stack.New(c, nil).Up(ctx, plan(t, dir, project), stack.UpOptions{WaitTimeout: 30 * time.Second})
+	if err == nil || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "internal=true") {
+		t.Fatalf("Up with an external %s: error = %v, want one naming the network and internal=true", name, err)
+	}
+	if list, _ := c.ListContainers(ctx, map[string]string{engine.LabelProject: project}); len(list) != 0 {
+		t.Errorf("Up created containers %v on a mismatched network", list)
 	}
 }

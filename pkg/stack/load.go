@@ -18,7 +18,7 @@ import (
 // DefaultComposeFile is the compose file name that mlops init writes.
 const DefaultComposeFile = "docker-compose.yml"
 
-// LoadOptions says where the compose file is and how to read it.
+// LoadOptions locates the compose file and sets how it is interpolated.
 type LoadOptions struct {
 	// Dir is the project directory. Relative bind mount sources and the
 	// .env file used for ${VAR} interpolation are resolved against it.

@@ -24,8 +24,8 @@ type PlanOptions struct {
 	Labels map[string]string
 }
 
-// Plan is what the engine must hold for a project: every object fully
-// specified and labelled, services in dependency order.
+// Plan is the desired engine state of a project: every object fully
+// specified and labelled, with services in dependency order.
 type Plan struct {
 	Project  string
 	Networks []engine.NetworkSpec

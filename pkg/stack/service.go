@@ -21,7 +21,7 @@ func planService(project *types.Project, svc types.ServiceConfig, labels map[str
 	}
 	where := fmt.Sprintf("service %q", svc.Name)
 	if svc.Image == "" {
-		return Service{}, fmt.Errorf("%s: no image set; mlops up builds no images from the compose file, so name one with image:", where)
+		return Service{}, fmt.Errorf("%s: no image set; mlops up builds no images from the compose file, so set the image key", where)
 	}
 	spec := engine.ContainerSpec{
 		Name:        ContainerName(project.Name, svc.Name),
@@ -184,10 +184,10 @@ func mounts(project *types.Project, where string, list []types.ServiceVolumeConf
 		switch v.Type {
 		case types.VolumeTypeVolume:
 			if v.Source == "" {
-				return nil, fmt.Errorf("%s volumes: anonymous volume at %s is not supported by mlops up; name it and declare it under top-level volumes:", where, v.Target)
+				return nil, fmt.Errorf("%s volumes: anonymous volume at %s is not supported by mlops up; name it and declare it under the top-level volumes key", where, v.Target)
 			}
 			if _, ok := project.Volumes[v.Source]; !ok {
-				return nil, fmt.Errorf("%s volumes: volume %q is not declared under top-level volumes:", where, v.Source)
+				return nil, fmt.Errorf("%s volumes: volume %q is not declared under the top-level volumes key", where, v.Source)
 			}
 			m.Source = ObjectName(project.Name, v.Source)
 		case types.VolumeTypeBind:

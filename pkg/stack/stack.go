@@ -1,8 +1,8 @@
-// Package stack applies a project's docker-compose.yml to a Docker engine:
-// it loads the file with compose-go, plans labelled containers, networks and
-// volumes, and converges the engine to that plan (up), removes it (down),
-// restarts services, and reports their status and logs. It never prints:
-// progress goes to a Reporter and results are returned.
+// Package stack applies a project's docker-compose.yml to a Docker engine.
+// It loads the file with compose-go and plans labelled containers, networks
+// and volumes. Up converges the engine to that plan and Down removes it;
+// Restart, Status and Logs work on the running services. The package never
+// prints: progress goes to a Reporter and results are returned.
 package stack
 
 import (
@@ -62,7 +62,7 @@ const (
 )
 
 // Event is one progress report. Object is a service name, or a network,
-// volume or image name when Kind says so.
+// volume or image name when Kind is "network", "volume" or "image".
 type Event struct {
 	// Kind is "service", "image", "network" or "volume".
 	Kind   string

@@ -48,8 +48,13 @@ func (s *Stack) Status(ctx context.Context, project string, plan *Plan) ([]Servi
 			return nil, err
 		}
 		row.Health = st.Health
-		if _, fresh := lastResult(st); !fresh && st.Health != engine.HealthNone {
-			// A result from before the current start says nothing yet.
+		_, fresh := lastResult(st)
+		switch {
+		case !st.Running:
+			// The engine keeps the last status of a stopped container.
+			row.Health = engine.HealthNone
+		case !fresh && st.Health != engine.HealthNone:
+			// A result from before the current start is stale.
 			row.Health = engine.HealthStarting
 		}
 		seen[row.Service] = true

@@ -37,10 +37,10 @@ type UpOptions struct {
 // service it depends on failed; the dependency's own error explains why.
 var errDependencyFailed = errors.New("dependency failed")
 
-// Up converges the engine to plan: it checks that no object of another
-// owner holds a planned name, makes every image available, creates missing
-// networks and volumes, then creates, recreates or starts each service's
-// container in dependency order and waits for its health check. Running
+// Up converges the engine to plan. It first checks that no object of another
+// owner has a planned name and makes every image available. Then it creates
+// missing networks and volumes, and creates, recreates or starts each
+// service's container in dependency order, waiting for its health check. Running
 // containers whose config hash and image are unchanged are left alone, so Up
 // run twice does nothing the second time, and Up after an interrupted Up
 // finishes the work.
@@ -87,26 +87,26 @@ func upDefaults(opts UpOptions) UpOptions {
 func (s *Stack) checkOwnership(ctx context.Context, plan *Plan) error {
 	for _, svc := range plan.Services {
 		c, err := s.engine.FindContainer(ctx, svc.Spec.Name)
-		if err := foreign(ctx, "container", svc.Spec.Name, plan.Project, c.Labels, err); err != nil {
+		if err := foreign("container", svc.Spec.Name, plan.Project, c.Labels, err); err != nil {
 			return err
 		}
 	}
 	for _, spec := range plan.Networks {
 		n, err := s.engine.FindNetwork(ctx, spec.Name)
-		if err := foreign(ctx, "network", spec.Name, plan.Project, n.Labels, err); err != nil {
+		if err := foreign("network", spec.Name, plan.Project, n.Labels, err); err != nil {
 			return err
 		}
 	}
 	for _, spec := range plan.Volumes {
 		v, err := s.engine.FindVolume(ctx, spec.Name)
-		if err := foreign(ctx, "volume", spec.Name, plan.Project, v.Labels, err); err != nil {
+		if err := foreign("volume", spec.Name, plan.Project, v.Labels, err); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func foreign(ctx context.Context, kind, name, project string, labels map[string]string, findErr error) error {
+func foreign(kind, name, project string, labels map[string]string, findErr error) error {
 	if errors.Is(findErr, engine.ErrNotFound) {
 		return nil
 	}
@@ -114,14 +114,14 @@ func foreign(ctx context.Context, kind, name, project string, labels map[string]
 		return findErr
 	}
 	if owner := labels[engine.LabelProject]; owner != project {
-		who := "without an mlops project label"
+		ownership := "without an mlops project label"
 		if owner != "" {
-			who = fmt.Sprintf("of mlops project %q", owner)
+			ownership = fmt.Sprintf("of mlops project %q", owner)
 		}
 		return fmt.Errorf("%s %s already exists %s, and mlops leaves it alone: remove or rename it (docker %s rm %s), or choose another project name",
-			kind, name, who, kind, name)
+			kind, name, ownership, kind, name)
 	}
-	return ctx.Err()
+	return nil
 }
 
 // ensureImages returns the local image ID of every planned image, pulling
@@ -194,7 +194,15 @@ func (s *Stack) ensureNetworks(ctx context.Context, plan *Plan) error {
 		return err
 	}
 	for _, spec := range plan.Networks {
-		if slices.ContainsFunc(have, func(n engine.Network) bool { return n.Name == spec.Name }) {
+		i := slices.IndexFunc(have, func(n engine.Network) bool { return n.Name == spec.Name })
+		if i >= 0 && have[i].Internal != spec.Internal {
+			// The engine cannot change this on a network in use, and an
+			// internal network that silently stays external would expose
+			// services meant to be private.
+			return fmt.Errorf("network %s exists with internal=%t but the compose file sets internal=%t: run down, then up, to recreate it",
+				spec.Name, have[i].Internal, spec.Internal)
+		}
+		if i >= 0 {
 			continue
 		}
 		if _, err := s.engine.CreateNetwork(ctx, spec); err != nil {
@@ -229,9 +237,9 @@ type serviceRun struct {
 	failed  chan struct{} // closed when the service cannot come up
 }
 
-// startServices converges every service in its own goroutine; each waits
-// for the services it depends on to be started or healthy, as depends_on
-// says, so independent services come up in parallel.
+// startServices converges every service in its own goroutine. Each waits
+// for its depends_on services to be started or healthy, as the condition
+// requires, so independent services come up in parallel.
 func (s *Stack) startServices(ctx context.Context, plan *Plan, existing []engine.Container, imageIDs map[string]string, opts UpOptions) error {
 	deadline := time.Now().Add(opts.WaitTimeout)
 	runs := map[string]*serviceRun{}

@@ -1,8 +1,8 @@
-// Package enginetest helps tests that need a real Docker engine: it
-// connects or skips, names test projects uniquely, labels what tests create
-// and removes it afterwards, and builds the images the tests run (a FROM
+// Package enginetest helps tests that need a real Docker engine. It connects
+// or skips, names test projects uniquely, and labels what tests create and
+// removes it afterwards. It also builds the images the tests run: a FROM
 // scratch image of a static test server and a minimal Redis image made from
-// the host's redis-server).
+// the host's redis-server.
 package enginetest
 
 import (
@@ -27,7 +27,7 @@ const LabelTest = "com.mlops.test"
 const requireEnv = "MLOPS_REQUIRE_SERVICES"
 
 // Connect returns a client of the engine named by the environment. When no
-// engine answers the test is skipped, or fails if MLOPS_REQUIRE_SERVICES=1.
+// engine responds the test is skipped, or fails if MLOPS_REQUIRE_SERVICES=1.
 func Connect(t testing.TB) *engine.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

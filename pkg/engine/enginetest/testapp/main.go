@@ -1,10 +1,10 @@
 // Command testapp is a small static HTTP server that integration tests put
 // into a FROM scratch image in place of mlops.
 //
-//	testapp serve    listens on :8080 (or $LISTEN) and answers GET /healthz
-//	testapp health   exits 0 when GET /healthz answers 200, 1 otherwise
+//	testapp serve    listens on :8080 (or $LISTEN) and serves GET /healthz
+//	testapp health   exits 0 when GET /healthz returns 200, 1 otherwise
 //
-// With HEALTH_FAIL=1 in its environment, /healthz answers 503.
+// With HEALTH_FAIL=1 in its environment, /healthz returns 503.
 package main
 
 import (
