@@ -52,8 +52,7 @@ func (e *UnhealthyError) Error() string {
 
 // waitReady waits until the container runs and, if it has a health check,
 // reports healthy. Health results from before the container's current start
-// are ignored, because the engine keeps a stopped container's last status
-// and results across a restart.
+// are ignored, so a status left over from an earlier run never counts.
 func (s *Stack) waitReady(ctx context.Context, svc Service, id string, deadline time.Time) error {
 	if svc.Healthcheck() {
 		s.report("service", svc.Name, ActionWaiting, "")
