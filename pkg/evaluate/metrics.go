@@ -73,7 +73,7 @@ func confusion(yTrue, yPred []int, numClasses int) [][]int {
 	for i, t := range yTrue {
 		p := yPred[i]
 		if t < 0 || t >= numClasses || p < 0 || p >= numClasses {
-			panic(fmt.Sprintf("evaluate: row %d has true label %d and prediction %d, want 0 to %d",
+			panic(fmt.Sprintf("evaluate: row %d has true label %d and prediction %d, expected 0 to %d",
 				i, t, p, numClasses-1))
 		}
 		matrix[t][p]++

@@ -121,14 +121,14 @@ func decode(data []byte) (*Forest, error) {
 	}
 	r := &reader{buf: data}
 	if [4]byte(data[:4]) != magic {
-		return nil, fmt.Errorf("magic bytes %q, want %q", data[:4], magic[:])
+		return nil, fmt.Errorf("magic bytes %q, expected %q", data[:4], magic[:])
 	}
 	r.off = 4
 	if v := r.uint16(); v != formatVersion {
-		return nil, fmt.Errorf("format version %d is not supported, want %d", v, formatVersion)
+		return nil, fmt.Errorf("format version %d is not supported, this build reads version %d", v, formatVersion)
 	}
 	if v := r.uint16(); v != 0 {
-		return nil, fmt.Errorf("reserved header field is %d, want 0", v)
+		return nil, fmt.Errorf("reserved header field is %d, expected 0", v)
 	}
 	c := counts{r.uint32(), r.uint32(), r.uint32(), r.uint32(), r.uint32()}
 	if err := checkSize(c, len(data)); err != nil {
@@ -171,7 +171,7 @@ func checkSize(c counts, length int) error {
 	want := uint64(headerSize) + 4*uint64(c.trees) + nodeSize*uint64(c.nodes) +
 		8*uint64(c.values) + trailerSize
 	if uint64(length) != want {
-		return fmt.Errorf("length is %d bytes, want %d for %d trees, %d nodes and %d values",
+		return fmt.Errorf("length is %d bytes, expected %d for %d trees, %d nodes and %d values",
 			length, want, c.trees, c.nodes, c.values)
 	}
 	return nil
@@ -227,11 +227,11 @@ func (f *Forest) readArrays(r *reader, c counts) {
 func (f *Forest) checkTrees() error {
 	nodes := int32(len(f.feature))
 	if f.roots[0] != 0 {
-		return fmt.Errorf("tree 0 starts at node %d, want 0", f.roots[0])
+		return fmt.Errorf("tree 0 starts at node %d, expected 0", f.roots[0])
 	}
 	for t := 1; t < len(f.roots); t++ {
 		if f.roots[t] <= f.roots[t-1] || f.roots[t] >= nodes {
-			return fmt.Errorf("tree %d starts at node %d, want a node after tree %d's start %d and before %d",
+			return fmt.Errorf("tree %d starts at node %d, expected a node after tree %d's start %d and before %d",
 				t, f.roots[t], t-1, f.roots[t-1], nodes)
 		}
 	}
@@ -263,14 +263,14 @@ func (f *Forest) checkNode(t int, n, end int32) error {
 	}
 	switch {
 	case feat < 0 || int(feat) >= f.numFeatures:
-		return fmt.Errorf("node %d of tree %d splits on feature %d, want 0 to %d", n, t, feat, f.numFeatures-1)
+		return fmt.Errorf("node %d of tree %d splits on feature %d, expected 0 to %d", n, t, feat, f.numFeatures-1)
 	case math.IsNaN(f.threshold[n]) || math.IsInf(f.threshold[n], 0):
 		return fmt.Errorf("node %d of tree %d has threshold %v", n, t, f.threshold[n])
 	case left <= n || left >= end || right <= n || right >= end:
-		return fmt.Errorf("node %d of tree %d has children %d and %d, want nodes %d to %d",
+		return fmt.Errorf("node %d of tree %d has children %d and %d, expected nodes %d to %d",
 			n, t, left, right, n+1, end-1)
 	case value != -1:
-		return fmt.Errorf("inner node %d of tree %d has value offset %d, want -1", n, t, value)
+		return fmt.Errorf("inner node %d of tree %d has value offset %d, expected -1", n, t, value)
 	}
 	return nil
 }
@@ -278,7 +278,7 @@ func (f *Forest) checkNode(t int, n, end int32) error {
 func (f *Forest) checkValues() error {
 	for i, v := range f.values {
 		if !(v >= 0 && v <= 1) {
-			return fmt.Errorf("leaf value %d is %v, want a probability in [0, 1]", i, v)
+			return fmt.Errorf("leaf value %d is %v, expected a probability in [0, 1]", i, v)
 		}
 	}
 	return nil

@@ -161,7 +161,7 @@ func TestUnmarshal_RejectsCorruptData(t *testing.T) {
 		{"probability above one", func(b []byte) []byte {
 			binary.LittleEndian.PutUint64(b[len(b)-trailerSize-8:], math.Float64bits(2))
 			return resign(b)
-		}, "want a probability"},
+		}, "expected a probability"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

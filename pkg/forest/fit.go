@@ -81,7 +81,7 @@ func newTrainingSet(X [][]float64, y []int, numClasses int) (*trainingSet, error
 	data := &trainingSet{cols: make([]float64, rows*nf), y: make([]int32, rows), rows: rows, nf: nf, nc: numClasses}
 	for i, row := range X {
 		if len(row) != nf {
-			return nil, fmt.Errorf("row %d has %d features, want %d like row 0", i, len(row), nf)
+			return nil, fmt.Errorf("row %d has %d features, expected %d like row 0", i, len(row), nf)
 		}
 		for f, v := range row {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -90,7 +90,7 @@ func newTrainingSet(X [][]float64, y []int, numClasses int) (*trainingSet, error
 			data.cols[f*rows+i] = v
 		}
 		if y[i] < 0 || y[i] >= numClasses {
-			return nil, fmt.Errorf("row %d has label %d, want 0 to %d", i, y[i], numClasses-1)
+			return nil, fmt.Errorf("row %d has label %d, expected 0 to %d", i, y[i], numClasses-1)
 		}
 		data.y[i] = int32(y[i])
 	}

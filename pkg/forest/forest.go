@@ -111,7 +111,7 @@ func (f *Forest) OOBScore() float64 { return f.oobScore }
 // len(out) != NumClasses(), which callers rule out by validating input.
 func (f *Forest) PredictProba(row []float64, out []float64) {
 	if len(row) != f.numFeatures || len(out) != f.numClasses {
-		panic(fmt.Sprintf("forest: PredictProba got %d features and %d outputs, want %d and %d",
+		panic(fmt.Sprintf("forest: PredictProba got %d features and %d outputs, expected %d and %d",
 			len(row), len(out), f.numFeatures, f.numClasses))
 	}
 	clear(out)

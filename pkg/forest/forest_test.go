@@ -182,10 +182,10 @@ func TestFit_RejectsBadData(t *testing.T) {
 		{"no rows", nil, nil, 2, "no training rows"},
 		{"label count", [][]float64{{1}, {2}}, []int{0}, 2, "got 1 labels for 2 rows"},
 		{"no features", [][]float64{{}, {}}, []int{0, 1}, 2, "row 0 has no features"},
-		{"ragged row", [][]float64{{1, 2}, {3}}, []int{0, 1}, 2, "row 1 has 1 features, want 2"},
+		{"ragged row", [][]float64{{1, 2}, {3}}, []int{0, 1}, 2, "row 1 has 1 features, expected 2"},
 		{"NaN", [][]float64{{1, 2}, {3, math.NaN()}}, []int{0, 1}, 2, "row 1 feature 1 is NaN"},
 		{"infinity", [][]float64{{math.Inf(1), 2}, {3, 4}}, []int{0, 1}, 2, "row 0 feature 0 is +Inf"},
-		{"label too large", [][]float64{{1}, {2}}, []int{0, 2}, 2, "row 1 has label 2, want 0 to 1"},
+		{"label too large", [][]float64{{1}, {2}}, []int{0, 2}, 2, "row 1 has label 2, expected 0 to 1"},
 		{"negative label", [][]float64{{1}, {2}}, []int{-1, 0}, 2, "row 0 has label -1"},
 		{"no classes", [][]float64{{1}, {2}}, []int{0, 0}, 0, "invalid class count 0"},
 	}
