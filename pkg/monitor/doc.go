@@ -6,5 +6,6 @@
 //
 // Everything here is safe for concurrent use, bounded in memory whatever
 // the load, and cheap enough to call on every prediction. The package
-// knows nothing of HTTP, metrics or the CLI; pkg/server wires it in.
+// does not depend on HTTP, metrics or the CLI, because pkg/server wires
+// it in.
 package monitor

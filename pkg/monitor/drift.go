@@ -120,10 +120,15 @@ func NewDrift(stats []dataset.FeatureStats, cfg DriftConfig) *Drift {
 }
 
 // newFeatureBins builds bins from the quantiles q_1..q_K, each bin holding
-// 1/(K+1) of the training data. Tied quantiles (a value repeated in the
-// training data) would make empty bins (x, x], so they are merged: the
-// bin that ends at x, which receives every input equal to x, takes the
-// training share of all the bins merged into it.
+// 1/(K+1) of the training data. Tied quantiles come from a value repeated
+// in the training data and would make empty bins (x, x]. The bin ending at
+// x receives every input equal to x, so it takes the training share of
+// the empty bins as well.
+//
+// NOTE: the shares are nominal. For features with few distinct values the
+// true training shares differ, so inputs drawn from the training data
+// still show some PSI: about 0.10 for Iris petal_width in TestDrift_Iris.
+// Storing the training share of each bin in the model would remove this.
 func newFeatureBins(st dataset.FeatureStats) featureBins {
 	fb := featureBins{name: st.Name}
 	k := len(st.Quantiles)
