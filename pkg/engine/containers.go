@@ -78,6 +78,9 @@ func containerConfigs(spec ContainerSpec) (*container.Config, *container.HostCon
 			NanoCPUs: spec.NanoCPUs,
 		},
 	}
+	if spec.PidsLimit != 0 {
+		host.Resources.PidsLimit = &spec.PidsLimit
+	}
 	netCfg := &network.NetworkingConfig{}
 	if len(spec.Networks) > 0 {
 		first := spec.Networks[0]

@@ -31,11 +31,13 @@ type ContainerSpec struct {
 	// MemoryBytes is the memory limit in bytes, 0 for none.
 	MemoryBytes int64 `json:"memory_bytes,omitempty"`
 	// NanoCPUs is the CPU limit in billionths of a CPU, 0 for none.
-	NanoCPUs int64             `json:"nano_cpus,omitempty"`
-	Networks []NetworkAttach   `json:"networks,omitempty"`
-	Ports    []PortBinding     `json:"ports,omitempty"`
-	Mounts   []Mount           `json:"mounts,omitempty"`
-	Tmpfs    map[string]string `json:"tmpfs,omitempty"`
+	NanoCPUs int64 `json:"nano_cpus,omitempty"`
+	// PidsLimit caps the number of processes, 0 for no limit.
+	PidsLimit int64             `json:"pids_limit,omitempty"`
+	Networks  []NetworkAttach   `json:"networks,omitempty"`
+	Ports     []PortBinding     `json:"ports,omitempty"`
+	Mounts    []Mount           `json:"mounts,omitempty"`
+	Tmpfs     map[string]string `json:"tmpfs,omitempty"`
 }
 
 // HealthSpec is a container health check. Test uses the Docker form:

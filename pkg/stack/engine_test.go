@@ -39,6 +39,7 @@ const composeFile = `services:
       start_period: 1s
     restart: unless-stopped
     mem_limit: ${API_MEMORY:-64m}
+    pids_limit: 64
     networks: [frontend, backend]
     ports: ["127.0.0.1:${API_PORT}:8080"]
     depends_on:

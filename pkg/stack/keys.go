@@ -15,13 +15,13 @@ var (
 	supportedServiceKeys = []string{
 		"name", "image", "command", "entrypoint", "environment", "env_file", "user",
 		"read_only", "cap_drop", "cap_add", "security_opt", "healthcheck", "restart",
-		"mem_limit", "cpus", "deploy", "networks", "ports", "volumes", "depends_on",
+		"mem_limit", "cpus", "pids_limit", "deploy", "networks", "ports", "volumes", "depends_on",
 		"labels", "tmpfs", "working_dir", "hostname",
 	}
 	supportedHealthKeys   = []string{"test", "interval", "timeout", "retries", "start_period", "disable"}
 	supportedDeployKeys   = []string{"resources"}
 	supportedResourceKeys = []string{"limits"}
-	supportedLimitKeys    = []string{"cpus", "memory"}
+	supportedLimitKeys    = []string{"cpus", "memory", "pids"}
 	supportedPortKeys     = []string{"mode", "host_ip", "target", "published", "protocol"}
 	supportedMountKeys    = []string{"type", "source", "target", "read_only", "bind", "volume"}
 	supportedAttachKeys   = []string{"aliases"}

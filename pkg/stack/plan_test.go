@@ -127,8 +127,9 @@ func TestNewPlan_Basic(t *testing.T) {
 	}
 
 	redis, _ := plan.Service("redis")
-	if redis.Spec.MemoryBytes != 128<<20 || redis.Spec.NanoCPUs != 250_000_000 {
-		t.Errorf("redis limits = %d bytes, %d nano CPUs; want 128 MiB and 0.25 CPU", redis.Spec.MemoryBytes, redis.Spec.NanoCPUs)
+	if redis.Spec.MemoryBytes != 128<<20 || redis.Spec.NanoCPUs != 250_000_000 || redis.Spec.PidsLimit != 64 {
+		t.Errorf("redis limits = %d bytes, %d nano CPUs, %d processes; want 128 MiB, 0.25 CPU and 64",
+			redis.Spec.MemoryBytes, redis.Spec.NanoCPUs, redis.Spec.PidsLimit)
 	}
 	if diff := cmp.Diff([]string{"redis-server", "--requirepass", "s3cret-from-dotenv"}, redis.Spec.Cmd); diff != "" {
 		t.Errorf("redis command (-want +got):\n%s", diff)

@@ -46,6 +46,9 @@ func planService(project *types.Project, svc types.ServiceConfig, labels map[str
 	if spec.MemoryBytes, spec.NanoCPUs, err = limits(where, svc); err != nil {
 		return Service{}, err
 	}
+	if spec.PidsLimit, err = pidsLimit(where, svc); err != nil {
+		return Service{}, err
+	}
 	spec.Networks = attachments(project.Name, svc)
 	if spec.Ports, err = ports(where, svc.Ports); err != nil {
 		return Service{}, err
@@ -135,6 +138,23 @@ func limits(where string, svc types.ServiceConfig) (int64, int64, error) {
 		return 0, 0, fmt.Errorf("%s: negative memory or CPU limit", where)
 	}
 	return memory, int64(math.Round(cpus * 1e9)), nil
+}
+
+// pidsLimit returns the process limit from pids_limit or
+// deploy.resources.limits.pids; -1 means no limit.
+func pidsLimit(where string, svc types.ServiceConfig) (int64, error) {
+	limit := svc.PidsLimit
+	if svc.Deploy != nil && svc.Deploy.Resources.Limits != nil && svc.Deploy.Resources.Limits.Pids != 0 {
+		pids := svc.Deploy.Resources.Limits.Pids
+		if limit != 0 && limit != pids {
+			return 0, fmt.Errorf("%s: pids_limit and deploy.resources.limits.pids differ; keep one", where)
+		}
+		limit = pids
+	}
+	if limit < -1 {
+		return 0, fmt.Errorf("%s: invalid pids_limit %d; use a positive number, or -1 for no limit", where, limit)
+	}
+	return limit, nil
 }
 
 // attachments lists the service's networks by engine name. The service name
