@@ -14,9 +14,10 @@ const maxNodes = math.MaxInt32
 
 // Fit trains a forest on rows X with class labels y in [0, numClasses).
 // Every row must have the same number of finite features. Trees are built
-// on p.Workers goroutines; progress, when not nil, is called from the
-// calling goroutine after each finished tree. Fit returns ctx's error,
-// wrapped, as soon as ctx is cancelled.
+// on p.Workers goroutines. A non-nil progress is called from the calling
+// goroutine after each finished tree. When ctx is cancelled, Fit stops
+// within at most 64 nodes of work per worker and returns ctx's error,
+// wrapped.
 func Fit(ctx context.Context, X [][]float64, y []int, numClasses int, p Params,
 	progress func(done, total int)) (*Forest, error) {
 	if err := p.Validate(); err != nil {
@@ -36,12 +37,13 @@ func Fit(ctx context.Context, X [][]float64, y []int, numClasses int, p Params,
 		return nil, fmt.Errorf("fit forest: %w", err)
 	}
 
-	p.Workers = 0
+	workers := workerCount(p)
+	p.Workers = 0 // not part of the model, so equal seeds give equal bytes
 	f, err := assemble(trees, data.nf, data.nc, p)
 	if err != nil {
 		return nil, err
 	}
-	f.oobScore = f.outOfBagScore(X, y, trees, workerCount(p))
+	f.oobScore = f.outOfBagScore(X, y, trees, workers)
 	return f, nil
 }
 

@@ -73,7 +73,7 @@ type builder struct {
 
 	rng      *rng
 	weight   []int32  // bootstrap draw count per row
-	samples  []int32  // rows drawn at least once; each node owns a range
+	samples  []int32  // rows drawn at least once, a range per node
 	keys     []uint64 // sort keys of the node being searched, see sortKeys
 	radix    *radixBuffers
 	features []int32
@@ -84,7 +84,7 @@ type builder struct {
 }
 
 func newBuilder(data *trainingSet, p Params, maxFeatures int) *builder {
-	b := &builder{
+	return &builder{
 		data:        data,
 		maxDepth:    p.MaxDepth,
 		minLeaf:     p.MinSamplesLeaf,
@@ -98,12 +98,10 @@ func newBuilder(data *trainingSet, p Params, maxFeatures int) *builder {
 		left:        make([]int64, data.nc),
 		right:       make([]int64, data.nc),
 	}
-	return b
 }
 
-// bootstrap draws rows with replacement, as many as there are rows, and
-// returns the draw count per row in weight. It consumes the first draws of
-// r, which lets the out-of-bag pass know each tree's sample.
+// bootstrap draws as many rows as there are, with replacement, and stores
+// the draw count of each row in weight.
 func bootstrap(r *rng, weight []int32) {
 	clear(weight)
 	for range weight {
