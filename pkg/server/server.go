@@ -189,6 +189,9 @@ func withDefaults(opts Options) (Options, error) {
 	if opts.TokenRule == (ratelimit.Rule{}) {
 		opts.TokenRule = DefaultTokenRule
 	}
+	if err := checkRules(opts.Rules, opts.TokenRule); err != nil {
+		return opts, err
+	}
 	if opts.LimiterTimeout == 0 {
 		opts.LimiterTimeout = DefaultLimiterTimeout
 	}
@@ -199,6 +202,23 @@ func withDefaults(opts Options) (Options, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return opts, nil
+}
+
+// checkRules rejects rules the limiter would refuse on every request.
+func checkRules(rules map[string]ratelimit.Rule, tokenRule ratelimit.Rule) error {
+	check := func(name string, r ratelimit.Rule) error {
+		if r.Limit <= 0 || r.Period <= 0 || r.Burst < 0 || r.Period/time.Duration(r.Limit) < time.Microsecond {
+			return fmt.Errorf("server options: rate limit rule for %s (%d per %s, burst %d) needs a positive limit "+
+				"and period, at most one request per microsecond, and a burst of 0 or more", name, r.Limit, r.Period, r.Burst)
+		}
+		return nil
+	}
+	for role, r := range rules {
+		if err := check("role "+role, r); err != nil {
+			return err
+		}
+	}
+	return check("POST /token", tokenRule)
 }
 
 func (s *Server) limiterBackend() string {
