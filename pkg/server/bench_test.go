@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -218,5 +217,4 @@ func BenchmarkHandlerPredict(b *testing.B) {
 			}
 		}
 	})
-	_ = runtime.GOMAXPROCS(0)
 }

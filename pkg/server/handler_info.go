@@ -66,6 +66,6 @@ func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request, st *reque
 }
 
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request, st *requestState) error {
-	s.metrics.handler().ServeHTTP(w, r)
+	s.metrics.handler.ServeHTTP(w, r)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mlops-dev/mlops/pkg/ratelimit"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -25,6 +26,7 @@ type metrics struct {
 	rateLimitRejected *prometheus.CounterVec
 	authFailures      *prometheus.CounterVec
 	oodInputs         *prometheus.CounterVec
+	handler           http.Handler
 }
 
 func newMetrics(backend func() string) *metrics {
@@ -74,7 +76,8 @@ func newMetrics(backend func() string) *metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
-	for _, name := range []string{backendRedis, backendMemory} {
+	m.handler = promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+	for _, name := range []string{ratelimit.BackendRedis, ratelimit.BackendMemory} {
 		m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name:        "mlops_ratelimit_backend",
 			Help:        "1 for the rate-limit backend in use, 0 for the other.",
@@ -88,12 +91,6 @@ func newMetrics(backend func() string) *metrics {
 	}
 	return m
 }
-
-// Rate-limit backend names reported by /ready and mlops_ratelimit_backend.
-const (
-	backendRedis  = "redis"
-	backendMemory = "memory"
-)
 
 func (m *metrics) observe(route, method string, status int, elapsed time.Duration) {
 	m.requests.WithLabelValues(route, methodLabel(method), strconv.Itoa(status)).Inc()
@@ -114,8 +111,4 @@ func methodLabel(method string) string {
 func (m *metrics) setModel(l *loaded) {
 	m.modelInfo.Reset()
 	m.modelInfo.WithLabelValues(l.ref.Name, l.version, l.ref.Digest).Set(1)
-}
-
-func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 }

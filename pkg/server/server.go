@@ -226,9 +226,9 @@ func (s *Server) limiterBackend() string {
 		return b.Backend()
 	}
 	if _, ok := s.opts.Limiter.(*ratelimit.Redis); ok {
-		return backendRedis
+		return ratelimit.BackendRedis
 	}
-	return backendMemory
+	return ratelimit.BackendMemory
 }
 
 // Handler returns the API handler with all middleware, as served on Addr.
