@@ -113,15 +113,17 @@ func foreign(kind, name, project string, labels map[string]string, findErr error
 	if findErr != nil {
 		return findErr
 	}
-	if owner := labels[engine.LabelProject]; owner != project {
-		ownership := "without an mlops project label"
-		if owner != "" {
-			ownership = fmt.Sprintf("of mlops project %q", owner)
-		}
-		return fmt.Errorf("%s %s already exists %s, and mlops leaves it alone: remove or rename it (docker %s rm %s), or choose another project name",
-			kind, name, ownership, kind, name)
+	owner := labels[engine.LabelProject]
+	switch {
+	case owner == project:
+		return nil
+	case owner == "":
+		return fmt.Errorf("%s %s already exists without an mlops project label, so mlops leaves it alone: remove or rename it (docker %s rm %s), or choose another project name",
+			kind, name, kind, name)
+	default:
+		return fmt.Errorf("%s %s belongs to mlops project %q, so mlops leaves it alone: run down in that project, or choose another project name",
+			kind, name, owner)
 	}
-	return nil
 }
 
 // ensureImages returns the local image ID of every planned image, pulling
