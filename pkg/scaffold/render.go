@@ -164,6 +164,7 @@ type File struct {
 var fileService = map[string]string{
 	"traefik/":            "traefik",
 	"monitoring/prom":     "prometheus",
+	"monitoring/alerts":   "prometheus",
 	"monitoring/grafana/": "grafana",
 }
 

@@ -52,7 +52,8 @@ func TestGrafana_DashboardPanels(t *testing.T) {
 		t.Fatalf("parse dashboard JSON: %v", err)
 	}
 	want := []string{"Request rate", "Latency p50 and p99", "Predictions by class",
-		"Rate-limited requests", "Auth failures", "Out-of-distribution inputs", "Model version"}
+		"Rate-limited requests", "Auth failures", "Out-of-distribution inputs", "Model version",
+		"Live accuracy", "Drift per feature", "Firing alerts"}
 	if len(dash.Panels) != len(want) {
 		t.Fatalf("dashboard has %d panels, want %d", len(dash.Panels), len(want))
 	}
