@@ -113,7 +113,7 @@ func (f *fakeEngine) CreateVolume(_ context.Context, spec engine.VolumeSpec) err
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.record("create volume %s", spec.Name)
-	f.volumes[spec.Name] = engine.Volume{Name: spec.Name, Labels: spec.Labels}
+	f.volumes[spec.Name] = engine.Volume(spec)
 	return nil
 }
 
