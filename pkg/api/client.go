@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-// maxResponseBytes bounds how much of an answer the client reads, so a
+// maxResponseBytes bounds how much of a response the client reads, so a
 // misbehaving server cannot exhaust the caller's memory.
 const maxResponseBytes = 32 << 20
 
@@ -50,8 +50,8 @@ func (c *Client) Health(ctx context.Context) (*HealthResponse, error) {
 	return &out, c.do(ctx, http.MethodGet, "/health", nil, &out)
 }
 
-// Ready calls GET /ready. A server that is up but not ready answers 503 with
-// a body; Ready returns that body with Ready false and a nil error.
+// Ready calls GET /ready. A server that is up but not ready responds 503
+// with a body, and Ready returns that body with Ready false and a nil error.
 func (c *Client) Ready(ctx context.Context) (*ReadyResponse, error) {
 	var out ReadyResponse
 	err := c.do(ctx, http.MethodGet, "/ready", nil, &out)
@@ -93,9 +93,9 @@ func (c *Client) Reload(ctx context.Context) (*ReloadResponse, error) {
 	return &out, c.do(ctx, http.MethodPost, "/admin/reload", nil, &out)
 }
 
-// do sends one request and decodes a 2xx answer into out. Other answers
-// become *Error; out is still filled when the error body is not the error
-// envelope, which lets Ready return the 503 body.
+// do sends one request and decodes a 2xx response into out. Other
+// responses become *Error. When the error body is not the error envelope,
+// out is still filled, which lets Ready return the 503 body.
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
 	req, err := c.newRequest(ctx, method, path, in)
 	if err != nil {
@@ -109,11 +109,11 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
-		return fmt.Errorf("%s %s: read answer: %w", method, path, err)
+		return fmt.Errorf("%s %s: read response: %w", method, path, err)
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		if err := json.Unmarshal(body, out); err != nil {
-			return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
+			return fmt.Errorf("%s %s: decode response: %w", method, path, err)
 		}
 		return nil
 	}

@@ -51,15 +51,15 @@ type BatchRequest struct {
 	Instances []Features `json:"instances"`
 }
 
-// ModelRef names the model version that produced an answer.
+// ModelRef names the model version that produced a response.
 type ModelRef struct {
 	Name    string `json:"name"`
 	Version int    `json:"version"`
 	Digest  string `json:"digest,omitempty"`
 }
 
-// Warning flags an input that was answered but deserves attention, such as a
-// value far outside the training range.
+// Warning flags an input that was predicted but deserves attention, such as
+// a value far outside the training range.
 type Warning struct {
 	Code    string  `json:"code"`
 	Field   string  `json:"field"`
@@ -71,7 +71,7 @@ type Warning struct {
 // [min - 3*std, max + 3*std] of the training data.
 const WarningOutOfDistribution = "out_of_distribution"
 
-// Prediction is the answer for one row.
+// Prediction is the result for one row.
 type Prediction struct {
 	// Index is the position of Class in ModelInfo.Classes.
 	Index         int                `json:"prediction"`

@@ -31,9 +31,9 @@ var predictBody = []byte(`{"features":[5.1,3.5,1.4,0.2]}`)
 // and the Redis limiter, and in the same run a minimal handler that does
 // only the same JWT check and one Redis command (the limiter's EVALSHA):
 // the ceiling. It reports both rates, their ratio, the p99 latency of
-// each at full load, the server's p99 at half the ceiling's rate, and the
-// process's peak resident memory (client and server share the process,
-// so it is an upper bound for the server).
+// each at full load and the server's p99 at half the ceiling's rate. It
+// also reports the peak resident memory of the process, which is an upper
+// bound for the server because the load generator shares the process.
 func BenchmarkPredictHTTP(b *testing.B) {
 	redisAddr := testsvc.Redis(b)
 	f := newRegistryFixture(b)
@@ -118,6 +118,7 @@ func runLoad(b *testing.B, client *http.Client, url, token string, n int, rate f
 	if rate > 0 {
 		interval = time.Duration(float64(benchConns) / rate * float64(time.Second))
 	}
+
 	start := time.Now()
 	var wg sync.WaitGroup
 	for g := range benchConns {
@@ -138,6 +139,7 @@ func runLoad(b *testing.B, client *http.Client, url, token string, n int, rate f
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+
 	all := slices.Concat(latencies...)
 	slices.Sort(all)
 	return loadResult{

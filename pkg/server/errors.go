@@ -11,7 +11,7 @@ import (
 	"github.com/mlops-dev/mlops/pkg/auth"
 )
 
-// Error codes sent in the "code" field of error answers. They are part of
+// Error codes sent in the "code" field of error responses. They are part of
 // the public API and do not change once released. Authentication failures
 // use the codes of pkg/auth (token_expired, role_missing, ...).
 const (
@@ -83,7 +83,7 @@ func asError(err error) *Error {
 	return &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal error", Cause: err}
 }
 
-// writeError is the only place that writes an error answer. The /v2 routes
+// writeError is the only place that writes an error response. The /v2 routes
 // get the protocol's {"error": "..."} body, every other route the
 // {"error": {"code", "message", "request_id"}} envelope.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {

@@ -65,7 +65,7 @@ func quietOptions(o *Options) {
 }
 
 // FuzzAuthMiddleware sends arbitrary Authorization headers through the
-// full handler: the answer is 200 only for the one valid token, every
+// full handler: the response is 200 only for the one valid token, every
 // rejection is a 401 or 403 with a known auth code, and nothing is a 5xx.
 func FuzzAuthMiddleware(f *testing.F) {
 	fx := newFixture(f, quietOptions)

@@ -10,8 +10,8 @@ import (
 	"github.com/mlops-dev/mlops/pkg/api"
 )
 
-// CodeUnsupportedGrantType answers a POST /token with a grant_type other
-// than client_credentials.
+// CodeUnsupportedGrantType is the error code for a POST /token whose
+// grant_type is not client_credentials.
 const CodeUnsupportedGrantType = "unsupported_grant_type"
 
 // handleToken exchanges client credentials for a bearer token carrying the

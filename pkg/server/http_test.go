@@ -32,6 +32,7 @@ func TestOpenAPI_ListsEveryRoute(t *testing.T) {
 	if !strings.HasPrefix(doc.OpenAPI, "3.") {
 		t.Errorf("openapi = %q, want 3.x", doc.OpenAPI)
 	}
+
 	documented := map[string]bool{}
 	for path, ops := range doc.Paths {
 		for method := range ops {
@@ -51,6 +52,7 @@ func TestOpenAPI_ListsEveryRoute(t *testing.T) {
 			t.Errorf("openapi.json documents %s, which is not served", key)
 		}
 	}
+
 	// Every $ref must resolve inside the document.
 	for _, m := range regexp.MustCompile(`"\$ref": "#/components/(\w+)/([\w-]+)"`).FindAllStringSubmatch(string(res.body), -1) {
 		if !strings.Contains(string(res.body), `"`+m[2]+`": {`) {

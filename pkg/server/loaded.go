@@ -102,7 +102,7 @@ func (l *loaded) outOfDistribution(row []float64) []api.Warning {
 	return out
 }
 
-// predict fills probs for row and returns the answer. The probabilities
+// predict fills probs for row and returns the prediction. The probabilities
 // map is keyed by class name.
 func (l *loaded) predict(row, probs []float64) api.Prediction {
 	l.m.PredictProba(row, probs)

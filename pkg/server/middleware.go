@@ -143,6 +143,7 @@ func (s *Server) audit(r *http.Request, st *requestState, status int, elapsed ti
 	if !s.log.Enabled(ctx, level) {
 		return
 	}
+
 	attrs := make([]slog.Attr, 0, 14)
 	attrs = append(attrs,
 		slog.String(keyRequestID, st.id),
@@ -153,6 +154,7 @@ func (s *Server) audit(r *http.Request, st *requestState, status int, elapsed ti
 		slog.String(keySubject, st.subject),
 		slog.String(keyRemoteAddr, r.RemoteAddr),
 	)
+
 	if st.model != nil {
 		attrs = append(attrs, slog.String(keyModel, st.model.ref.Name), slog.Int(keyModelVersion, st.model.ref.Version))
 	}
@@ -165,6 +167,7 @@ func (s *Server) audit(r *http.Request, st *requestState, status int, elapsed ti
 	if st.warnings > 0 {
 		attrs = append(attrs, slog.Int(keyWarnings, st.warnings))
 	}
+
 	if st.err != nil {
 		attrs = append(attrs, slog.String(keyErrorCode, st.err.Code))
 		if st.err.Cause != nil && status >= 500 {
@@ -174,7 +177,7 @@ func (s *Server) audit(r *http.Request, st *requestState, status int, elapsed ti
 	s.log.LogAttrs(ctx, level, "request", attrs...)
 }
 
-// recoverPanics turns a panic in a handler into a 500 answer. The stack
+// recoverPanics turns a panic in a handler into a 500 response. The stack
 // goes to the log once, the client sees only the request id.
 func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -198,9 +201,9 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-// securityHeaders sets the headers every answer carries. All answers are
+// securityHeaders sets the headers of every response. All responses are
 // JSON, so a Content-Security-Policy that allows nothing is safe, and no
-// answer may be cached because predictions and tokens are per caller.
+// response may be cached because predictions and tokens are per caller.
 func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()

@@ -120,7 +120,7 @@ func TestRateLimit_ConcurrentExactCount(t *testing.T) {
 }
 
 // TestRateLimit_LimiterErrorFailsClosed uses a Redis limiter with no
-// fallback pointed at a closed port: the answer is a quick 503 without
+// fallback pointed at a closed port: the response is a quick 503 without
 // Redis error text, never a 500.
 func TestRateLimit_LimiterErrorFailsClosed(t *testing.T) {
 	f := newFixture(t, func(o *Options) {

@@ -50,10 +50,10 @@ func (s *Server) reload(ctx context.Context) (previous, current api.ModelRef, er
 }
 
 // watch polls the registry every WatchInterval and reloads when the
-// reference resolves to a version other than the one serving. A version
-// that failed to load is not retried by the watcher, because registry
-// versions are immutable and it would fail again on every tick; a newer
-// version or POST /admin/reload tries again.
+// reference resolves to a version other than the one serving. The watcher
+// does not retry a version that failed to load, because registry versions
+// are immutable and it would fail again on every tick. A newer version or
+// POST /admin/reload tries again.
 func (s *Server) watch(ctx context.Context) {
 	if s.opts.WatchInterval <= 0 {
 		return

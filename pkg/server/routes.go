@@ -19,11 +19,11 @@ import (
 const rolePublic = ""
 
 // handlerFunc is a route handler. It returns errors instead of writing
-// them, so that writeError is the only place error answers come from.
+// them, so that writeError is the only place that writes error responses.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, st *requestState) error
 
 // routeInfo describes one registered route, for the OpenAPI test and for
-// building the method-not-allowed answers.
+// building the method-not-allowed responses.
 type routeInfo struct {
 	method, path, role string
 }
@@ -69,8 +69,8 @@ func (s *Server) register(mux *http.ServeMux, pattern, role string, h handlerFun
 	mux.Handle(pattern, s.routeHandler(pattern, role, h))
 }
 
-// registerFallbacks answers unknown paths with 404 and known paths with a
-// wrong method with 405, both as JSON rather than the mux's plain text.
+// registerFallbacks serves 404 for unknown paths and 405 for known paths
+// with a wrong method, both as JSON rather than the mux's plain text.
 func (s *Server) registerFallbacks(mux *http.ServeMux) {
 	allowed := map[string][]string{}
 	for _, rt := range s.routes {
@@ -157,11 +157,11 @@ func authReason(err error) string {
 	return "other"
 }
 
-// limit asks the limiter about key and sets the RateLimit headers
-// (draft-ietf-httpapi-ratelimit-headers) on every answer it lets through
-// or rejects. A limiter error fails closed with 503: ratelimit.Fallback
-// already answers from memory while Redis is away, so an error here means
-// no limiter can decide at all.
+// limit checks key with the limiter and sets the RateLimit headers
+// (draft-ietf-httpapi-ratelimit-headers) on every response it allows or
+// rejects. A limiter error fails closed with 503. ratelimit.Fallback
+// already decides from memory while Redis is away, so an error here means
+// that no limiter can decide at all.
 func (s *Server) limit(w http.ResponseWriter, r *http.Request, key, role string, rule ratelimit.Rule) error {
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.LimiterTimeout)
 	d, err := s.opts.Limiter.Allow(ctx, key, rule)
@@ -194,9 +194,9 @@ func ceilSeconds(d time.Duration) string {
 	return strconv.FormatInt(int64(math.Ceil(d.Seconds())), 10)
 }
 
-// remoteIP is the connection's peer address. Behind a proxy every caller
-// shares the proxy's address, which makes the token limit global; the
-// server does not trust X-Forwarded-For because any client can set it.
+// remoteIP returns the connection's peer address. Behind a proxy every
+// caller shares the proxy's address, which makes the token limit global.
+// The server does not trust X-Forwarded-For because any client can set it.
 func remoteIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

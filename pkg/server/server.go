@@ -40,8 +40,8 @@ type Limiter interface {
 	Allow(ctx context.Context, key string, rule ratelimit.Rule) (ratelimit.Decision, error)
 }
 
-// backendReporter is implemented by limiters that can say which store
-// answers right now, like ratelimit.Fallback.
+// backendReporter is implemented by limiters that report which store
+// decides right now, like ratelimit.Fallback.
 type backendReporter interface {
 	Backend() string
 }
@@ -316,7 +316,7 @@ func (s *Server) httpServer(h http.Handler) *http.Server {
 	}
 }
 
-// shutdown marks the server as draining, so /ready answers 503, and shuts
+// shutdown marks the server as draining, so /ready returns 503, and shuts
 // every http.Server down within ShutdownTimeout. The caller's context is
 // already cancelled here, hence the fresh one.
 func (s *Server) shutdown(servers []*http.Server) error {

@@ -45,6 +45,7 @@ func writeTestCert(t *testing.T) (certPath, keyPath string, pool *x509.CertPool)
 	if err != nil {
 		t.Fatal(err)
 	}
+
 	dir := t.TempDir()
 	certPath, keyPath = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
@@ -54,6 +55,7 @@ func writeTestCert(t *testing.T) (certPath, keyPath string, pool *x509.CertPool)
 	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
 		t.Fatal(err)
 	}
+
 	pool = x509.NewCertPool()
 	pool.AppendCertsFromPEM(certPEM)
 	return certPath, keyPath, pool
