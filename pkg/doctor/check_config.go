@@ -167,7 +167,7 @@ func keyPairMatches(env *Env, privPath, pubPath string) (Result, bool) {
 	}
 	if !pub.Equal(priv.Public()) {
 		return fail(fmt.Sprintf("%s does not belong to %s: versions signed now will not verify",
-				rel(env, pubPath), rel(env, privPath)),
+			rel(env, pubPath), rel(env, privPath)),
 			"restore the matching public key; `mlops keys generate --force` makes a new pair, after which old versions no longer verify"), false
 	}
 	return Result{}, true

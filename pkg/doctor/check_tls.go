@@ -154,7 +154,7 @@ func checkTLSChain(ctx context.Context, env *Env) Result {
 	chain := &certs.Chain{CA: ca, Leaf: leaf}
 	if err := chain.VerifyHost("", verifyAt(leaf, env.now())); err != nil {
 		return fail(fmt.Sprintf("%s presents a certificate (issuer %q) that does not chain to %s: %v",
-				p.target.serverName, leaf.Issuer.CommonName, rel(env, caPath), err),
+			p.target.serverName, leaf.Issuer.CommonName, rel(env, caPath), err),
 			"re-issue the server certificate with `mlops certs` and restart, or set api.ca_cert to the CA that signed it")
 	}
 	return pass("the certificate of %s is signed by the project CA %s", p.target.serverName, rel(env, caPath))
