@@ -76,8 +76,9 @@ func checkAPIVersion(engineVersion, apiVersion string) error {
 func (c *Client) unreachable(err error) error {
 	host := c.api.DaemonHost()
 	if client.IsErrConnectionFailed(err) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%w at %s: start Docker, or set DOCKER_HOST to a running engine (%v)",
-			ErrUnreachable, host, err)
+		// The SDK's own message repeats the address and adds nothing else.
+		return fmt.Errorf("%w at %s: start Docker, or set DOCKER_HOST to a running engine",
+			ErrUnreachable, host)
 	}
 	return fmt.Errorf("%w at %s: %v; check that your user may use the Docker socket, or set DOCKER_HOST",
 		ErrUnreachable, host, err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -310,6 +311,20 @@ func TestUp_FakeConverges(t *testing.T) {
 	wantImage := []string{"stop basic-api-1", "remove basic-api-1", "create basic-api-1", "start basic-api-1"}
 	if diff := cmp.Diff(wantImage, fake.takeCalls()); diff != "" {
 		t.Errorf("Up after rebuilding mlops:1.2.3 (-want +got):\n%s", diff)
+	}
+
+	// A skipped service's container is reported and left alone.
+	var events []Event
+	st = New(fake, ReporterFunc(func(e Event) { events = append(events, e) }))
+	if err := st.Up(ctx, loadPlan(t, dir, PlanOptions{Skip: []string{"traefik"}}), UpOptions{}); err != nil {
+		t.Fatalf("Up skipping traefik: %v", err)
+	}
+	if calls := fake.takeCalls(); len(calls) != 0 {
+		t.Errorf("Up skipping traefik changed the engine: %v", calls)
+	}
+	wantOrphan := Event{Kind: "service", Object: "traefik", Action: ActionOrphaned, Detail: "basic-traefik-1 is not in the compose file or was skipped"}
+	if !slices.Contains(events, wantOrphan) {
+		t.Errorf("events %v do not report traefik as orphaned", events)
 	}
 
 	if err := st.Down(ctx, "basic", DownOptions{}); err != nil {

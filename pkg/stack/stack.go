@@ -58,7 +58,10 @@ const (
 	ActionRestarting Action = "restarting"
 	ActionStopping   Action = "stopping"
 	ActionRemoved    Action = "removed"
-	ActionFailed     Action = "failed"
+	// ActionOrphaned marks a container of the project whose service is not
+	// in the plan. Up leaves it running; Down removes it.
+	ActionOrphaned Action = "orphaned"
+	ActionFailed   Action = "failed"
 )
 
 // Event is one progress report. Object is a service name, or a network,

@@ -63,6 +63,11 @@ func (s *Stack) Up(ctx context.Context, plan *Plan, opts UpOptions) error {
 	if err != nil {
 		return err
 	}
+	for _, c := range existing {
+		if _, planned := plan.Service(c.Labels[engine.LabelService]); !planned {
+			s.report("service", c.Labels[engine.LabelService], ActionOrphaned, c.Name+" is not in the compose file or was skipped")
+		}
+	}
 	return s.startServices(ctx, plan, existing, imageIDs, opts)
 }
 
