@@ -65,12 +65,16 @@ func (c *Client) PullImage(ctx context.Context, ref string, progress func(Progre
 // BuildImage builds an image from a tar build context that contains a
 // Dockerfile at its root and tags it with tag. It never pulls a newer base
 // image. Build errors arrive inside the stream and are returned.
+//
+// The build cache is off: with the classic builder, concurrent builds that
+// share cached layers fail when one of the images is removed mid-build.
 func (c *Client) BuildImage(ctx context.Context, buildContext io.Reader, tag string, labels map[string]string, progress func(Progress)) error {
 	resp, err := c.api.ImageBuild(ctx, buildContext, build.ImageBuildOptions{
 		Tags:        []string{tag},
 		Dockerfile:  "Dockerfile",
 		Remove:      true,
 		ForceRemove: true,
+		NoCache:     true,
 		Labels:      labels,
 		Version:     build.BuilderV1,
 	})
