@@ -118,6 +118,9 @@ type ModelInfo struct {
 	Metrics   json.RawMessage `json:"metrics,omitempty"`
 	TrainedAt time.Time       `json:"trained_at,omitzero"`
 	LoadedAt  time.Time       `json:"loaded_at"`
+	// Drift summarises input drift of the served model; GET /drift has
+	// the figures per feature.
+	Drift *DriftStatus `json:"drift,omitempty"`
 }
 
 // HealthResponse is the body returned by GET /health.

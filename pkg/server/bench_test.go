@@ -18,6 +18,7 @@ import (
 
 	"github.com/mlops-dev/mlops/internal/testsvc"
 	"github.com/mlops-dev/mlops/pkg/auth"
+	"github.com/mlops-dev/mlops/pkg/forest"
 	"github.com/mlops-dev/mlops/pkg/ratelimit"
 )
 
@@ -37,7 +38,9 @@ var predictBody = []byte(`{"features":[5.1,3.5,1.4,0.2]}`)
 func BenchmarkPredictHTTP(b *testing.B) {
 	redisAddr := testsvc.Redis(b)
 	f := newRegistryFixture(b)
-	f.publish(1)
+	if _, err := f.reg.Publish("iris", irisForest(b, 1, forest.DefaultParams().Trees), f.priv); err != nil {
+		b.Fatalf("Publish: %v", err)
+	}
 	limiter := redisLimiter(b, redisAddr)
 	huge := ratelimit.Rule{Limit: 1_000_000, Period: time.Second}
 	f.start(func(o *Options) {

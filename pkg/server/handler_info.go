@@ -44,7 +44,10 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request, st *request
 }
 
 func (s *Server) handleModelInfo(w http.ResponseWriter, r *http.Request, st *requestState) error {
-	writeJSON(w, http.StatusOK, st.model.info)
+	info := st.model.info
+	_, report := s.driftReport()
+	info.Drift = driftStatus(report)
+	writeJSON(w, http.StatusOK, info)
 	return nil
 }
 

@@ -20,7 +20,7 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request, st *reque
 
 	p := s.predictRow(l, row, probs, st)
 	st.prediction = p.Class
-	writeJSON(w, http.StatusOK, api.PredictResponse{Prediction: p, Model: l.ref, RequestID: st.id})
+	writePredictResponse(w, &api.PredictResponse{Prediction: p, Model: l.ref, RequestID: st.id}, l.m.Classes(), probs)
 	return nil
 }
 
@@ -56,5 +56,6 @@ func (s *Server) predictRow(l *loaded, row, probs []float64, st *requestState) a
 	}
 	st.warnings += len(p.Warnings)
 	s.metrics.predictions.WithLabelValues(p.Class).Inc()
+	s.observe(l, row, p.Index, st)
 	return p
 }

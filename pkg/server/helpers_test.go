@@ -35,25 +35,33 @@ const (
 	testKID      = "k1"
 )
 
-// trained caches the files of Iris models per seed: training is the slow
-// part of a fixture and the files are immutable.
+// trained caches the files of Iris models per seed and tree count:
+// training is the slow part of a fixture and the files are immutable.
 var trained struct {
 	sync.Mutex
-	files map[int64]map[string][]byte
+	files map[[2]int64]map[string][]byte
 }
 
-// irisFiles trains a forest on the built-in Iris data and encodes it as the
-// files of a model version.
+// testTrees keeps test fixtures fast; benchmarks use the default forest.
+const testTrees = 50
+
+// irisFiles trains a forest of testTrees trees on the built-in Iris data and
+// encodes it as the files of a model version.
 func irisFiles(t testing.TB, seed int64) map[string][]byte {
+	return irisForest(t, seed, testTrees)
+}
+
+func irisForest(t testing.TB, seed int64, trees int) map[string][]byte {
 	t.Helper()
 	trained.Lock()
 	defer trained.Unlock()
-	if f, ok := trained.files[seed]; ok {
+	key := [2]int64{seed, int64(trees)}
+	if f, ok := trained.files[key]; ok {
 		return f
 	}
 	ds := dataset.Iris()
 	p := forest.DefaultParams()
-	p.Trees = 50
+	p.Trees = trees
 	p.Seed = seed
 	f, err := forest.Fit(context.Background(), ds.X, ds.Y, len(ds.Classes), p, nil)
 	if err != nil {
@@ -69,9 +77,9 @@ func irisFiles(t testing.TB, seed int64) map[string][]byte {
 		t.Fatalf("model.Encode: %v", err)
 	}
 	if trained.files == nil {
-		trained.files = map[int64]map[string][]byte{}
+		trained.files = map[[2]int64]map[string][]byte{}
 	}
-	trained.files[seed] = files
+	trained.files[key] = files
 	return files
 }
 

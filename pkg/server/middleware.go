@@ -46,7 +46,10 @@ type requestState struct {
 	prediction string
 	rows       int
 	warnings   int
-	err        *Error
+	// observed counts the rows recorded for feedback and drift so far,
+	// which numbers the rows of a batch.
+	observed int
+	err      *Error
 	// v2 selects the Open Inference Protocol error body.
 	v2 bool
 }
@@ -207,14 +210,29 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cache-Control", "no-store")
+		for _, kv := range securityHeaderValues {
+			h[kv.key] = kv.value
+		}
 		if r.TLS != nil {
-			h.Set("Strict-Transport-Security", "max-age=31536000")
+			h["Strict-Transport-Security"] = hstsValue
 		}
 		next.ServeHTTP(w, r)
 	})
 }
+
+// securityHeaderValues are assigned to every response's header map
+// directly: http.Header.Set would canonicalise the key and allocate a new
+// slice per header per request. The keys are already canonical, and a
+// later Add appends to a full slice, which copies it, so sharing is safe.
+var securityHeaderValues = []struct {
+	key   string
+	value []string
+}{
+	{"X-Content-Type-Options", []string{"nosniff"}},
+	{"X-Frame-Options", []string{"DENY"}},
+	{"Content-Security-Policy", []string{"default-src 'none'; frame-ancestors 'none'"}},
+	{"Referrer-Policy", []string{"no-referrer"}},
+	{"Cache-Control", []string{"no-store"}},
+}
+
+var hstsValue = []string{"max-age=31536000"}

@@ -37,6 +37,8 @@ func (s *Server) buildHandlers() {
 	s.register(mux, "POST /predict/batch", auth.RolePredict, s.handleBatch)
 	s.register(mux, "GET /model/info", auth.RoleRead, s.handleModelInfo)
 	s.register(mux, "POST /admin/reload", auth.RoleAdmin, s.handleReload)
+	s.register(mux, "POST /feedback", auth.RoleFeedback, s.handleFeedback)
+	s.register(mux, "GET /drift", auth.RoleRead, s.handleDrift)
 	if s.opts.Issuer != nil && s.opts.Clients != nil {
 		s.register(mux, "POST /token", rolePublic, s.handleToken)
 	}

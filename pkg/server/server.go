@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/mlops-dev/mlops/pkg/auth"
+	"github.com/mlops-dev/mlops/pkg/monitor"
 	"github.com/mlops-dev/mlops/pkg/ratelimit"
 	"github.com/mlops-dev/mlops/pkg/registry"
 )
@@ -51,9 +52,10 @@ type backendReporter interface {
 // deployment through the CLI's configuration.
 func DefaultRules() map[string]ratelimit.Rule {
 	return map[string]ratelimit.Rule{
-		auth.RolePredict: {Limit: 100, Period: time.Second, Burst: 200},
-		auth.RoleRead:    {Limit: 10, Period: time.Second, Burst: 20},
-		auth.RoleAdmin:   {Limit: 1, Period: time.Second, Burst: 5},
+		auth.RolePredict:  {Limit: 100, Period: time.Second, Burst: 200},
+		auth.RoleRead:     {Limit: 10, Period: time.Second, Burst: 20},
+		auth.RoleAdmin:    {Limit: 1, Period: time.Second, Burst: 5},
+		auth.RoleFeedback: {Limit: 100, Period: time.Second, Burst: 200},
 	}
 }
 
@@ -111,6 +113,12 @@ type Options struct {
 	Version string
 	// ShutdownTimeout bounds how long Run waits for in-flight requests.
 	ShutdownTimeout time.Duration
+
+	// Monitor bounds the predictions kept for POST /feedback and sets the
+	// rolling accuracy window; Drift sets input drift detection. Zero
+	// fields take the defaults of pkg/monitor.
+	Monitor monitor.Config
+	Drift   monitor.DriftConfig
 }
 
 // Server is the inference HTTP server. Create it with New.
@@ -118,6 +126,7 @@ type Server struct {
 	opts    Options
 	log     *slog.Logger
 	metrics *metrics
+	monitor *modelMonitor
 	current atomic.Pointer[loaded]
 	tls     *tls.Config
 	handler http.Handler
@@ -140,6 +149,8 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{opts: opts, log: opts.Logger}
 	s.metrics = newMetrics(s.limiterBackend)
+	s.monitor = newModelMonitor(opts)
+	s.metrics.registry.MustRegister(newMonitorCollector(s))
 
 	if opts.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(opts.TLSCert, opts.TLSKey)
