@@ -46,8 +46,8 @@ func (s *Server) handleFeedback(w http.ResponseWriter, r *http.Request, st *requ
 	return nil
 }
 
-// feedbackError maps the errors of monitor.Predictions.Feedback to
-// answers. The monitor's messages name the request id, row and classes,
+// feedbackError maps the errors of monitor.Predictions.Feedback to error
+// responses. The monitor's messages name the request id, row and classes,
 // which the caller sent or may read at GET /model/info.
 func feedbackError(err error) error {
 	e := &Error{Message: err.Error()}

@@ -15,9 +15,9 @@ import (
 type modelMonitor struct {
 	predictions *monitor.Predictions
 	driftConfig monitor.DriftConfig
-	// drift belongs to one loaded model and is replaced when a request or
-	// a scrape first sees a newer one, because drift is measured against
-	// the training data of that model.
+	// drift belongs to one loaded model. The first request or scrape that
+	// uses a newer model replaces it, because drift is measured against
+	// the training data of the model being served.
 	drift atomic.Pointer[modelDrift]
 }
 
