@@ -26,8 +26,8 @@ func newPredictCmd(f *Factory) *cobra.Command {
 		Short: "Ask the running API for predictions",
 		Long: `Predict sends one row of feature values (in the model's order, or by name with
 --feature), a CSV file of rows (--file, sent in batches of up to --batch-size rows and
-printed as the answers arrive), or JSON on stdin ("-") to the API and prints the class,
-its name and the probability of each class. --output json prints the API's answer for
+printed as the responses arrive), or JSON on stdin ("-") to the API and prints the class,
+its name and the probability of each class. --output json prints the API's response for
 one row and one JSON line per row for several.
 
 The API URL and token come from --url/--token, MLOPS_API_URL/MLOPS_API_TOKEN or api.* in

@@ -1,6 +1,6 @@
 // Package client is the client side of the mlops API for the predict, token
-// and doctor commands: it finds the API URL, trusts the project's own CA,
-// finds or mints a bearer token, sends predictions in batches, and turns
+// and doctor commands. It finds the API URL, trusts the project's own CA,
+// finds or mints a bearer token and sends predictions in batches. It turns
 // failures into one-line errors with a fix.
 //
 // It builds on the request types and client of pkg/api and never parses
@@ -228,8 +228,8 @@ func LoadCAPool(path string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// headerRecorder remembers the Retry-After header of the last 429 answer,
-// which api.Error does not carry.
+// headerRecorder records the Retry-After header of the last 429 response,
+// because api.Error does not carry headers.
 type headerRecorder struct {
 	base       http.RoundTripper
 	retryAfter atomic.Int64 // seconds; -1 when the header was absent

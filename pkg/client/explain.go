@@ -22,7 +22,7 @@ import (
 type Error struct {
 	// What states the failure, Fix the next step.
 	What, Fix string
-	// Status is the HTTP status when the server answered, else 0.
+	// Status is the HTTP status of the server's response, or 0 without one.
 	Status int
 	Err    error
 }
@@ -66,13 +66,13 @@ func (c *Conn) explainNetwork(err error) *Error {
 		return &Error{Err: err, What: fmt.Sprintf("cannot resolve host %q of %s", c.URL.Hostname(), c.URL),
 			Fix: fmt.Sprintf("add \"127.0.0.1 %s\" to /etc/hosts, or correct api.url / --url", c.URL.Hostname())}
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-		return &Error{Err: err, What: fmt.Sprintf("no answer from %s in time", host),
+		return &Error{Err: err, What: fmt.Sprintf("%s did not respond in time", host),
 			Fix: "check that api.url points at the mlops API and that the server is not overloaded"}
 	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
-		return &Error{Err: err, What: fmt.Sprintf("%s answers plain HTTP, not HTTPS", host),
+		return &Error{Err: err, What: fmt.Sprintf("%s speaks plain HTTP, not HTTPS", host),
 			Fix: "use an http:// URL in api.url, or configure serve.tls_cert and serve.tls_key on the server"}
 	case strings.Contains(err.Error(), "malformed HTTP response"):
-		return &Error{Err: err, What: fmt.Sprintf("%s answers HTTPS, not plain HTTP", host),
+		return &Error{Err: err, What: fmt.Sprintf("%s speaks HTTPS, not plain HTTP", host),
 			Fix: "use an https:// URL in api.url"}
 	}
 	return nil
@@ -133,11 +133,11 @@ func (c *Conn) caFix() string {
 }
 
 func (c *Conn) explainStatus(e *api.Error) *Error {
-	out := &Error{Err: e, Status: e.Status, What: fmt.Sprintf("the API answered %d %s: %s", e.Status, e.Code, e.Message)}
+	out := &Error{Err: e, Status: e.Status, What: fmt.Sprintf("the API returned %d %s: %s", e.Status, e.Code, e.Message)}
 	switch {
 	case e.Code == "" && strings.Contains(e.Message, "HTTP request to an HTTPS server"):
-		// Go's TLS server answers a plain request with this 400 text.
-		out.What = fmt.Sprintf("%s answers HTTPS, not plain HTTP", c.URL.Host)
+		// Go's TLS server responds to a plain HTTP request with this 400 text.
+		out.What = fmt.Sprintf("%s speaks HTTPS, not plain HTTP", c.URL.Host)
 		out.Fix = "use an https:// URL in api.url"
 	case e.Status == http.StatusUnauthorized:
 		out.Fix = c.unauthorizedFix(e.Code)

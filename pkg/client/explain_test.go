@@ -165,5 +165,5 @@ func TestExplain_PlainHTTPToTLSServer(t *testing.T) {
 	a := clienttest.Start(t, clienttest.Options{})
 	a.Config.API.URL = strings.Replace(a.Config.API.URL, "https://", "http://", 1)
 	e := predictError(t, connect(t, a, Options{}))
-	wantHint(t, e, "answers HTTPS, not plain HTTP", "use an https:// URL")
+	wantHint(t, e, "speaks HTTPS, not plain HTTP", "use an https:// URL")
 }

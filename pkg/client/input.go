@@ -98,10 +98,9 @@ func parseJSONRows(r io.Reader) ([]api.Features, error) {
 	return []api.Features{row}, nil
 }
 
-// csvRows reads a CSV file in chunks. A first row that is all numbers is
-// data and its values are positional; otherwise it is a header, and each
-// row is sent by feature name, keeping only the model's features when they
-// are known.
+// csvRows reads a CSV file in chunks. A first row of numbers only is data,
+// sent as positional values. Any other first row is a header, and each row
+// is then sent by feature name, with only the model's features when known.
 type csvRows struct {
 	r      *csv.Reader
 	source string

@@ -106,10 +106,10 @@ func predictFile(ctx context.Context, c *Conn, s *ui.Streams, req Request) error
 	return predictRows(ctx, c, s, rows, req.BatchSize)
 }
 
-// modelFeatures asks GET /model/info for the feature names, so that a CSV
-// with extra columns (such as the label) can be sent. It returns nil when
-// the token lacks the read role or the call fails; the server then checks
-// the names itself.
+// modelFeatures fetches the feature names from GET /model/info, so that a
+// CSV with extra columns (such as the label) can be sent. It returns nil
+// when the token lacks the read role or the call fails, and the server then
+// checks the names itself.
 func (c *Conn) modelFeatures(ctx context.Context, s *ui.Streams) []string {
 	info, err := c.API.ModelInfo(ctx)
 	if err != nil {

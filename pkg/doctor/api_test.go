@@ -12,7 +12,7 @@ import (
 
 func TestCheckAPI(t *testing.T) {
 	env, _ := apiEnv(t, clienttest.Options{})
-	want(t, runCheck(t, env, "api"), StatusPass, "answers /health and /ready, serving iris:v1 with the memory rate limiter", "")
+	want(t, runCheck(t, env, "api"), StatusPass, "responds to /health and /ready, serving iris:v1 with the memory rate limiter", "")
 
 	env.Config.Redis.Addr = "127.0.0.1:6379"
 	want(t, runCheck(t, env, "api"), StatusWarn, "limits rates in memory: it cannot reach Redis", "start Redis")
@@ -20,7 +20,7 @@ func TestCheckAPI(t *testing.T) {
 	down := &Env{Config: env.Config, Resolver: env.Resolver}
 	down.Config.API.URL = "http://" + closedAddr(t)
 	want(t, runCheck(t, down, "api"), StatusFail, "connection refused", "is the server up?")
-	want(t, runCheck(t, down, "token accepted"), StatusSkip, "the API does not answer", "")
+	want(t, runCheck(t, down, "token accepted"), StatusSkip, "the API does not respond", "")
 }
 
 func TestCheckTokenAccepted(t *testing.T) {
@@ -40,14 +40,14 @@ func TestCheckTokenRequired(t *testing.T) {
 	env, _ := apiEnv(t, clienttest.Options{})
 	want(t, runCheck(t, env, "token required"), StatusPass, "refused with 401 token_missing", "")
 
-	// A server that answers everything without asking for a token.
+	// A server that serves every route without checking for a token.
 	open := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"status":"ok","name":"iris","version":1}`))
 	}))
 	defer open.Close()
 	env.Config.API.URL = open.URL
-	want(t, runCheck(t, env, "token required"), StatusFail, "answered without a token", "always requires one")
+	want(t, runCheck(t, env, "token required"), StatusFail, "returned 200 without a token", "always requires one")
 }
 
 func TestCheckRedis(t *testing.T) {
@@ -55,7 +55,7 @@ func TestCheckRedis(t *testing.T) {
 	const password = "Vq8rT2xM9pLw4Zk7Hn3Bc6Ys"
 	srv := testsvc.StartRedis(t, password)
 	env.Config.Redis.Addr, env.Config.Redis.Password = srv.Addr, password
-	want(t, runCheck(t, env, "redis"), StatusPass, "PING "+srv.Addr+" answered PONG", "")
+	want(t, runCheck(t, env, "redis"), StatusPass, "PING "+srv.Addr+" returned PONG", "")
 
 	env.Config.Redis.Password = "Wrong8rT2xM9pLw4Zk7Hn3Bc"
 	want(t, runCheck(t, env, "redis"), StatusFail, "rejects the password", "MLOPS_REDIS_PASSWORD")

@@ -30,8 +30,8 @@ func explained(c *client.Conn, err error) Result {
 	return fail(err.Error(), "check api.url and that the server runs")
 }
 
-// apiReachable calls GET /health once per Env, so the checks that need the
-// API are skipped, rather than failed again, when it does not answer.
+// apiReachable calls GET /health once per Env. When the API does not
+// respond, the checks that need it are skipped instead of failing again.
 func (e *Env) apiReachable(ctx context.Context) error {
 	e.apiOnce.Do(func() {
 		c, err := connect(e, nil)
@@ -59,7 +59,7 @@ func checkAPI(ctx context.Context, env *Env) Result {
 		return explained(c, err)
 	}
 	if !ready.Ready {
-		return fail(fmt.Sprintf("%s/ready answers not ready: %s", c.URL, ready.Reason),
+		return fail(fmt.Sprintf("%s/ready reports not ready: %s", c.URL, ready.Reason),
 			"check the server log; a model that fails verification never serves")
 	}
 	model := "?"
@@ -70,12 +70,12 @@ func checkAPI(ctx context.Context, env *Env) Result {
 		return warn(fmt.Sprintf("%s serves %s but limits rates in memory: it cannot reach Redis", c.URL, model),
 			"start Redis or correct redis.addr as the server sees it; the API returns to Redis by itself")
 	}
-	return pass("%s answers /health and /ready, serving %s with the %s rate limiter", c.URL, model, ready.Limiter)
+	return pass("%s responds to /health and /ready, serving %s with the %s rate limiter", c.URL, model, ready.Limiter)
 }
 
 func checkTokenAccepted(ctx context.Context, env *Env) Result {
 	if err := env.apiReachable(ctx); err != nil {
-		return skip("", "the API does not answer (see the api check)")
+		return skip("", "the API does not respond (see the api check)")
 	}
 	c, err := connect(env, []string{auth.RoleRead})
 	if err != nil {
@@ -94,7 +94,7 @@ func checkTokenAccepted(ctx context.Context, env *Env) Result {
 
 func checkTokenRequired(ctx context.Context, env *Env) Result {
 	if err := env.apiReachable(ctx); err != nil {
-		return skip("", "the API does not answer (see the api check)")
+		return skip("", "the API does not respond (see the api check)")
 	}
 	c, err := connect(env, nil)
 	if err != nil {
@@ -105,7 +105,7 @@ func checkTokenRequired(ctx context.Context, env *Env) Result {
 	var apiErr *api.Error
 	switch {
 	case err == nil:
-		return fail("GET /model/info answered without a token",
+		return fail("GET /model/info returned 200 without a token",
 			"the server at api.url does not check tokens; run `mlops serve`, which always requires one")
 	case errors.As(err, &apiErr) && apiErr.Status == http.StatusUnauthorized:
 		return pass("GET /model/info without a token is refused with 401 %s", apiErr.Code)

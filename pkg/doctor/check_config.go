@@ -205,6 +205,7 @@ func checkModels(_ context.Context, env *Env) Result {
 	if err != nil {
 		return fail(err.Error(), "restore keys.public, the key that signed the models")
 	}
+
 	count := 0
 	var bad []string
 	for _, name := range names {
@@ -219,6 +220,7 @@ func checkModels(_ context.Context, env *Env) Result {
 			}
 		}
 	}
+
 	if len(bad) > 0 {
 		return fail(fmt.Sprintf("%d of %d versions fail verification: %s", len(bad), count, strings.Join(bad, "; ")),
 			"remove or re-import the failing versions (`mlops models import` of a good export), then run `mlops models verify`")

@@ -70,7 +70,7 @@ func checkPorts(ctx context.Context, env *Env) Result {
 	if !env.Stack {
 		return skip("", "no Docker stack, so no ports to reserve")
 	}
-	var free, held, taken []string
+	var free, held, conflicting []string
 	var owners map[string]string
 	var ownersErr error
 	for _, port := range stackPorts(env) {
@@ -87,15 +87,15 @@ func checkPorts(ctx context.Context, env *Env) Result {
 		if name, ok := owners[p]; ok {
 			held = append(held, fmt.Sprintf("%s (by %s)", p, name))
 		} else {
-			taken = append(taken, p)
+			conflicting = append(conflicting, p)
 		}
 	}
-	if len(taken) > 0 {
-		detail := fmt.Sprintf("port %s in use by a program outside the stack", strings.Join(taken, ", "))
+	if len(conflicting) > 0 {
+		detail := fmt.Sprintf("port %s in use by a program outside the stack", strings.Join(conflicting, ", "))
 		if ownersErr != nil {
 			detail += fmt.Sprintf(" (Docker not asked: %v)", ownersErr)
 		}
-		return fail(detail, fmt.Sprintf("stop that program (`ss -ltnp 'sport = :%s'` names it) or change https_port/http_port in mlops.yaml and run `mlops init --force`", taken[0]))
+		return fail(detail, fmt.Sprintf("stop that program (`ss -ltnp 'sport = :%s'` names it) or change https_port/http_port in mlops.yaml and run `mlops init --force`", conflicting[0]))
 	}
 	var parts []string
 	if len(free) > 0 {

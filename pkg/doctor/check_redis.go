@@ -38,7 +38,7 @@ func checkRedis(ctx context.Context, env *Env) Result {
 	if err != nil {
 		return redisFailure(cfg.Addr, err)
 	}
-	return pass("PING %s answered %s with the configured password", cfg.Addr, pong)
+	return pass("PING %s returned %s with the configured password", cfg.Addr, pong)
 }
 
 func redisFailure(addr string, err error) Result {

@@ -273,11 +273,11 @@ func checkRedirect(ctx context.Context, env *Env) Result {
 	loc := resp.Header.Get("Location")
 	switch {
 	case resp.StatusCode < 300 || resp.StatusCode > 399:
-		return fail(fmt.Sprintf("http://%s:%d answered %d, not a redirect", host, cfg.HTTPPort, resp.StatusCode),
+		return fail(fmt.Sprintf("http://%s:%d returned %d, not a redirect", host, cfg.HTTPPort, resp.StatusCode),
 			"redirect the HTTP entrypoint to HTTPS in Traefik's static configuration; run `mlops init --force`")
 	case loc != want:
 		return fail(fmt.Sprintf("http://%s:%d%s redirects to %q, want %q", host, cfg.HTTPPort, redirectPath, loc, want),
 			"make the redirect keep path and query and name the published HTTPS port; run `mlops init --force`")
 	}
-	return pass("plain HTTP on port %d answers %d to %s", cfg.HTTPPort, resp.StatusCode, want)
+	return pass("plain HTTP on port %d redirects with %d to %s", cfg.HTTPPort, resp.StatusCode, want)
 }

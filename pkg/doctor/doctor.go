@@ -35,7 +35,8 @@ const (
 const DefaultTimeout = 5 * time.Second
 
 // Result is the outcome of one check: what was found, and for a warning or
-// failure the one thing to do about it. A skipped check says why in Detail.
+// failure the one thing to do about it. A skipped check gives the reason in
+// Detail.
 type Result struct {
 	Name   string `json:"name"`
 	Status Status `json:"status"`
@@ -49,7 +50,7 @@ type Check struct {
 	Run  func(ctx context.Context, env *Env) Result
 }
 
-// Env is what the checks inspect. Create it with NewEnv.
+// Env is the project state the checks inspect. Create it with NewEnv.
 type Env struct {
 	// Config is the merged configuration; nil when ConfigErr is set.
 	Config    *config.Config
@@ -119,7 +120,7 @@ func Checks() []Check {
 
 // Run runs checks in parallel, each with timeout (DefaultTimeout when
 // zero), and returns their results in the order of checks. A check that
-// does not finish in time fails with a result that says so.
+// does not finish in time fails with a result naming the timeout.
 func Run(ctx context.Context, env *Env, checks []Check, timeout time.Duration) []Result {
 	if timeout <= 0 {
 		timeout = DefaultTimeout

@@ -34,8 +34,8 @@ func Summarize(results []Result) Summary {
 }
 
 // Render writes one line per result, with an indented fix line under each
-// warning or failure, and a summary on stderr; or, with s.JSON, one JSON
-// object with the checks and the summary.
+// warning or failure, and a summary on stderr. With s.JSON it writes one
+// JSON object with the checks and the summary instead.
 func Render(s *ui.Streams, results []Result) error {
 	sum := Summarize(results)
 	if s.JSON {

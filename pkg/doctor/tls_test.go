@@ -129,7 +129,7 @@ func TestCheckTLSHosts_CommonNameOnly(t *testing.T) {
 	want(t, runCheck(t, env, "tls chain"), StatusPass, "signed by the project CA", "")
 }
 
-// redirector answers plain HTTP like the stack's HTTP entrypoint, sending
+// redirector serves plain HTTP like the stack's HTTP entrypoint, sending
 // every request to location(r).
 func redirector(t *testing.T, env *Env, location func(r *http.Request) string) {
 	t.Helper()
@@ -148,7 +148,7 @@ func TestCheckRedirect(t *testing.T) {
 		host, _, _ := net.SplitHostPort(r.Host)
 		return "https://" + host + ":9443" + r.URL.RequestURI()
 	})
-	want(t, runCheck(t, env, "http redirect"), StatusPass, "answers 308 to https://api.localhost:9443/doctor/check?x=1", "")
+	want(t, runCheck(t, env, "http redirect"), StatusPass, "redirects with 308 to https://api.localhost:9443/doctor/check?x=1", "")
 
 	env2, _ := apiEnv(t, clienttest.Options{Plain: true})
 	redirector(t, env2, func(r *http.Request) string {
