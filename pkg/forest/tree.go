@@ -45,6 +45,11 @@ func (t *tree) addNode() int32 {
 	return int32(len(t.feature) - 1)
 }
 
+const (
+	labelBits = 32
+	labelMask = 1<<labelBits - 1
+)
+
 // frame is a node waiting to be grown: the samples in [start, end) of
 // builder.samples, its depth and where to link it into its parent.
 type frame struct {
@@ -54,13 +59,13 @@ type frame struct {
 	isLeft     bool
 }
 
-// split is a candidate split of a node: rows with feature <= threshold go
-// left, and the first pos samples of the sorted node go left.
+// split is a candidate split of a node on feature. below and above are the
+// rows on either side of the cut in the node's order by that feature, and
+// the midpoint of their values is the threshold.
 type split struct {
-	feature   int
-	threshold float64
-	pos       int
-	score     float64
+	feature      int
+	score        float64
+	below, above int32
 }
 
 // builder grows trees one at a time and reuses its scratch memory between
@@ -71,16 +76,19 @@ type builder struct {
 	minLeaf     int
 	maxFeatures int
 
-	rng      *rng
-	weight   []int32  // bootstrap draw count per row
-	samples  []int32  // rows drawn at least once, a range per node
-	keys     []uint64 // sort keys of the node being searched, see sortKeys
-	radix    *radixBuffers
-	features []int32
-	counts   []int64
-	left     []int64
-	right    []int64
-	stack    []frame
+	rng    *rng
+	weight []int32 // bootstrap draw count per row
+	// labelWeight packs each row's class (low labelBits bits) and draw
+	// count, so the split scan reads both with one memory access.
+	labelWeight []uint64
+	samples     []int32  // rows drawn at least once, a range per node
+	keys        []uint64 // sort keys of the node being searched, see sortKeys
+	radix       *radixBuffers
+	features    []int32
+	counts      []int64
+	left        []int64
+	right       []int64
+	stack       []frame
 }
 
 func newBuilder(data *trainingSet, p Params, maxFeatures int) *builder {
@@ -90,6 +98,7 @@ func newBuilder(data *trainingSet, p Params, maxFeatures int) *builder {
 		minLeaf:     p.MinSamplesLeaf,
 		maxFeatures: maxFeatures,
 		weight:      make([]int32, data.rows),
+		labelWeight: make([]uint64, data.rows),
 		samples:     make([]int32, 0, data.rows),
 		keys:        make([]uint64, data.rows),
 		radix:       &radixBuffers{scratch: make([]uint64, data.rows)},
@@ -124,6 +133,7 @@ func (b *builder) grow(ctx context.Context, seed int64, index int) (*tree, error
 	t := &tree{inBag: make([]uint64, (b.data.rows+63)/64)}
 	b.samples = b.samples[:0]
 	for i, w := range b.weight {
+		b.labelWeight[i] = uint64(w)<<labelBits | uint64(b.data.y[i])
 		if w > 0 {
 			b.samples = append(b.samples, int32(i))
 			t.inBag[i/64] |= 1 << (i % 64)
@@ -162,9 +172,11 @@ func (b *builder) growNode(t *tree, id int32, fr frame) {
 
 	if !isLeaf {
 		if s, ok := b.bestSplit(fr.start, fr.end, total, sumSquares); ok {
-			if pos := b.partition(fr.start, fr.end, s); pos > fr.start && pos < fr.end {
+			col := b.data.column(s.feature)
+			threshold := midpoint(col[s.below], col[s.above])
+			if pos := b.partition(fr.start, fr.end, col, threshold); pos > fr.start && pos < fr.end {
 				t.feature[id] = int32(s.feature)
-				t.threshold[id] = s.threshold
+				t.threshold[id] = threshold
 				// Push right first so the left subtree is grown, and
 				// numbered, first.
 				b.stack = append(b.stack,
@@ -186,7 +198,8 @@ func (b *builder) growNode(t *tree, id int32, fr frame) {
 func (b *builder) countClasses(start, end int) (total, sumSquares int64) {
 	clear(b.counts)
 	for _, s := range b.samples[start:end] {
-		b.counts[b.data.y[s]] += int64(b.weight[s])
+		lw := b.labelWeight[s]
+		b.counts[lw&labelMask] += int64(lw >> labelBits)
 	}
 	for _, c := range b.counts {
 		total += c
@@ -223,18 +236,24 @@ func (b *builder) bestSplit(start, end int, total, sumSquares int64) (split, boo
 func (b *builder) loadSorted(f, start, end int) bool {
 	ranks := b.data.rankColumn(f)
 	samples := b.samples[start:end]
+	keys := b.keys[start:end]
 	lo, hi := ranks[samples[0]], ranks[samples[0]]
-	for _, s := range samples {
-		lo = min(lo, ranks[s])
-		hi = max(hi, ranks[s])
+	for i, s := range samples {
+		r := ranks[s]
+		keys[i] = uint64(r)<<keyShift | uint64(s)
+		lo = min(lo, r)
+		hi = max(hi, r)
 	}
 	if lo == hi {
 		return false
 	}
 
-	keys := b.keys[start:end]
-	for i, s := range samples {
-		keys[i] = uint64(ranks[s]-lo)<<keyShift | uint64(s)
+	// Rebasing the ranks on the node's smallest one leaves fewer
+	// significant bits, and so fewer radix passes, in deep nodes.
+	if offset := uint64(lo) << keyShift; offset != 0 {
+		for i := range keys {
+			keys[i] -= offset
+		}
 	}
 	sortKeys(keys, b.radix, bits.Len32(hi-lo))
 	for i, k := range keys {
@@ -249,29 +268,30 @@ func (b *builder) loadSorted(f, start, end int) bool {
 // the weighted Gini impurity of the children falls, so the highest score
 // is the best split.
 func (b *builder) scanFeature(f, start, end int, total, sumSquares int64, best *split) {
-	clear(b.left)
-	copy(b.right, b.counts)
+	left, right := b.left, b.right
+	clear(left)
+	copy(right, b.counts)
 	var weightLeft, squaresLeft int64
 	weightRight, squaresRight := total, sumSquares
 
-	keys := b.keys
-	col := b.data.column(f)
-	n := end - start
-	for i := start; i < end-1; i++ {
-		s := b.samples[i]
-		c := b.data.y[s]
-		w := int64(b.weight[s])
-		squaresLeft += w * (2*b.left[c] + w)
-		squaresRight += w * (w - 2*b.right[c])
-		b.left[c] += w
-		b.right[c] -= w
+	samples := b.samples[start:end]
+	keys := b.keys[start:end]
+	labelWeight := b.labelWeight
+	n := len(samples)
+	for i := range n - 1 {
+		lw := labelWeight[samples[i]]
+		c, w := lw&labelMask, int64(lw>>labelBits)
+		squaresLeft += w * (2*left[c] + w)
+		squaresRight += w * (w - 2*right[c])
+		left[c] += w
+		right[c] -= w
 		weightLeft += w
 		weightRight -= w
 
 		if keys[i+1]>>keyShift == keys[i]>>keyShift {
 			continue // equal values cannot be split apart
 		}
-		nLeft := i + 1 - start
+		nLeft := i + 1
 		if nLeft < b.minLeaf {
 			continue
 		}
@@ -280,7 +300,7 @@ func (b *builder) scanFeature(f, start, end int, total, sumSquares int64, best *
 		}
 		score := float64(squaresLeft)/float64(weightLeft) + float64(squaresRight)/float64(weightRight)
 		if score > best.score {
-			*best = split{feature: f, threshold: midpoint(col[s], col[b.samples[i+1]]), pos: i + 1, score: score}
+			*best = split{feature: f, score: score, below: samples[i], above: samples[i+1]}
 		}
 	}
 }
@@ -296,13 +316,13 @@ func midpoint(a, b float64) float64 {
 	return m
 }
 
-// partition reorders samples [start, end) so that the rows going left under
-// s come first, and returns the index where the right child starts.
-func (b *builder) partition(start, end int, s split) int {
-	col := b.data.column(s.feature)
+// partition reorders samples [start, end) so that the rows with
+// col[row] <= threshold come first, and returns the index where the
+// others start.
+func (b *builder) partition(start, end int, col []float64, threshold float64) int {
 	i, j := start, end-1
 	for i <= j {
-		if col[b.samples[i]] <= s.threshold {
+		if col[b.samples[i]] <= threshold {
 			i++
 			continue
 		}
