@@ -190,6 +190,14 @@ func jwtKeysMatch(env *Env) (Result, bool) {
 	return Result{Detail: "auth.private_key and auth.public_key are a pair"}, true
 }
 
+// plural formats n with noun, adding "s" unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 func checkModels(_ context.Context, env *Env) Result {
 	cfg := env.Config
 	root := cfg.Path(cfg.Models.Dir)
@@ -225,5 +233,6 @@ func checkModels(_ context.Context, env *Env) Result {
 		return fail(fmt.Sprintf("%d of %d versions fail verification: %s", len(bad), count, strings.Join(bad, "; ")),
 			"remove or re-import the failing versions (`mlops models import` of a good export), then run `mlops models verify`")
 	}
-	return pass("%d versions of %d models verify against %s", count, len(names), rel(env, cfg.Path(cfg.Keys.Public)))
+	return pass("%s of %s verify against %s", plural(count, "version"), plural(len(names), "model"),
+		rel(env, cfg.Path(cfg.Keys.Public)))
 }

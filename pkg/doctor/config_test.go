@@ -86,7 +86,7 @@ func TestCheckSigningKeys(t *testing.T) {
 
 func TestCheckModels(t *testing.T) {
 	env, a := apiEnv(t, clienttest.Options{})
-	want(t, runCheck(t, env, "models"), StatusPass, "1 versions of 1 models verify", "")
+	want(t, runCheck(t, env, "models"), StatusPass, "1 version of 1 model verify", "")
 
 	forest := filepath.Join(a.Registry.Root, "iris", "v1", "forest.bin")
 	data, err := os.ReadFile(forest)

@@ -46,7 +46,7 @@ func TestRender(t *testing.T) {
 	if out.String() != wantOut {
 		t.Errorf("output:\n%s\nwant:\n%s", out, wantOut)
 	}
-	if !strings.Contains(errOut.String(), "1 passed, 0 warnings, 1 failed, 0 skipped") {
+	if !strings.Contains(errOut.String(), "1 passed, 0 warned, 1 failed, 0 skipped") {
 		t.Errorf("stderr = %q, want the summary", errOut)
 	}
 

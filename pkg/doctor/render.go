@@ -54,7 +54,7 @@ func Render(s *ui.Streams, results []Result) error {
 			fmt.Fprintf(s.Out, "      %-*s  fix: %s\n", width, "", oneLine(r.Fix))
 		}
 	}
-	s.Statusf("%d passed, %d warnings, %d failed, %d skipped", sum.Pass, sum.Warn, sum.Fail, sum.Skip)
+	s.Statusf("%d passed, %d warned, %d failed, %d skipped", sum.Pass, sum.Warn, sum.Fail, sum.Skip)
 	return nil
 }
 
