@@ -125,8 +125,8 @@ func readStaticBinary(path string) ([]byte, error) {
 }
 
 // Context returns the tar build context: a Dockerfile that sets labels,
-// and under rootfs/ the binary as /mlops, the CA bundle, and passwd and group
-// files that define the non-root user.
+// and under rootfs/ the binary as /mlops, the CA bundle, passwd and group
+// files that define the non-root user, and an empty /tmp.
 func Context(binary, caCerts []byte, labels map[string]string) ([]byte, error) {
 	passwd := fmt.Sprintf("root:x:0:0:root:/:/sbin/nologin\nmlops:x:%d:%d:mlops:/:/sbin/nologin\n", UID, UID)
 	group := fmt.Sprintf("root:x:0:\nmlops:x:%d:\n", UID)
@@ -144,8 +144,15 @@ func Context(binary, caCerts []byte, labels map[string]string) ([]byte, error) {
 
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	// A fixed time keeps the context bytes, and so the build cache key, stable.
+	// A fixed time keeps the context bytes stable for equal inputs.
 	modTime := time.Unix(0, 0)
+
+	// On Docker 20.10 a tmpfs at /tmp was not writable by the non-root user
+	// after a container restart unless the image has /tmp with mode 1777.
+	tmp := &tar.Header{Name: "rootfs/tmp/", Mode: 0o1777, ModTime: modTime, Typeflag: tar.TypeDir}
+	if err := tw.WriteHeader(tmp); err != nil {
+		return nil, fmt.Errorf("write build context: %w", err)
+	}
 	for _, f := range files {
 		hdr := &tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data)), ModTime: modTime, Typeflag: tar.TypeReg}
 		if err := tw.WriteHeader(hdr); err != nil {

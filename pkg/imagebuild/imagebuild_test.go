@@ -43,6 +43,9 @@ func TestContext_Files(t *testing.T) {
 	if files["rootfs/etc/ssl/certs/ca-certificates.crt"] != "CERTS" {
 		t.Errorf("ca-certificates.crt = %q, want the CA bundle", files["rootfs/etc/ssl/certs/ca-certificates.crt"])
 	}
+	if mode, ok := modes["rootfs/tmp/"]; !ok || mode != 0o1777 {
+		t.Errorf("rootfs/tmp/ mode %o (present %t), want a directory with mode 1777", mode, ok)
+	}
 	if !strings.Contains(files["rootfs/etc/passwd"], ":65532:65532:") {
 		t.Errorf("passwd %q has no user 65532", files["rootfs/etc/passwd"])
 	}

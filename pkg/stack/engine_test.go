@@ -21,7 +21,10 @@ import (
 
 // composeFile is a two-service stack shaped like the one mlops init writes:
 // an api running the test server from a FROM scratch image, with a health
-// check that execs the binary, and Redis on an internal network.
+// check that execs the binary, and Redis on an internal network. The api's
+// health check also proves its wiring: Redis reachable under its service
+// name, the bind mount present, the hostname set and /tmp writable on a
+// read-only root.
 const composeFile = `services:
   api:
     image: ${API_IMAGE}
@@ -29,8 +32,17 @@ const composeFile = `services:
     read_only: true
     cap_drop: [ALL]
     security_opt: ["no-new-privileges:true"]
+    hostname: api-host
+    working_dir: /config
     environment:
       HEALTH_FAIL: "${HEALTH_FAIL:-0}"
+      REDIS_ADDR: redis:6379
+      REQUIRE_FILE: /config/settings.txt
+      EXPECT_HOSTNAME: api-host
+      WRITE_DIR: /tmp
+    volumes:
+      - ./config:/config:ro
+    tmpfs: ["/tmp"]
     healthcheck:
       test: ["CMD", "/mlops", "health"]
       interval: 500ms
@@ -124,6 +136,12 @@ func projectDir(t testing.TB, imgs images, vars map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "docker-compose.yml"), []byte(composeFile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "config"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config", "settings.txt"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	writeEnv(t, dir, imgs, vars)

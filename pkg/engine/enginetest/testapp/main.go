@@ -4,11 +4,16 @@
 //	testapp serve    listens on :8080 (or $LISTEN) and serves GET /healthz
 //	testapp health   exits 0 when GET /healthz returns 200, 1 otherwise
 //
-// With HEALTH_FAIL=1 in its environment, /healthz returns 503.
+// With HEALTH_FAIL=1 in its environment, /healthz returns 503. The health
+// command also checks what its environment names, so that a test sees the
+// container's wiring: REDIS_ADDR (a TCP address to dial), REQUIRE_FILE (a
+// file that must exist), EXPECT_HOSTNAME and WRITE_DIR (a directory that
+// must be writable).
 package main
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"time"
@@ -54,6 +59,10 @@ func serve() {
 }
 
 func health() int {
+	if err := checkEnvironment(); err != nil {
+		fmt.Println("health:", err)
+		return 1
+	}
 	client := &http.Client{Timeout: 2 * time.Second}
 	resp, err := client.Get("http://127.0.0.1" + listenAddr() + "/healthz")
 	if err != nil {
@@ -66,4 +75,33 @@ func health() int {
 		return 1
 	}
 	return 0
+}
+
+func checkEnvironment() error {
+	if addr := os.Getenv("REDIS_ADDR"); addr != "" {
+		conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
+		if err != nil {
+			return err
+		}
+		conn.Close()
+	}
+	if path := os.Getenv("REQUIRE_FILE"); path != "" {
+		if _, err := os.Stat(path); err != nil {
+			return err
+		}
+	}
+	if want := os.Getenv("EXPECT_HOSTNAME"); want != "" {
+		if got, _ := os.Hostname(); got != want {
+			return fmt.Errorf("hostname %q, want %q", got, want)
+		}
+	}
+	if dir := os.Getenv("WRITE_DIR"); dir != "" {
+		f, err := os.CreateTemp(dir, "probe")
+		if err != nil {
+			return err
+		}
+		f.Close()
+		os.Remove(f.Name())
+	}
+	return nil
 }
