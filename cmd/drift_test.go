@@ -63,6 +63,40 @@ func TestFeedbackCmd_LabelsPrediction(t *testing.T) {
 	if code != ExitOK || !strings.Contains(stdout, "correct") || !strings.Contains(stderr, "counted once") {
 		t.Errorf("repeated mlops feedback: exit %d, stdout %q, stderr %q; want a table and the counted-once note", code, stdout, stderr)
 	}
+
+	// The predict flags send the same request: a third identical label.
+	code, stdout, stderr = runCLI(t, dir, "predict", "--feedback", p.Class, "--request-id", p.RequestID, "--output", "json")
+	if code != ExitOK {
+		t.Fatalf("mlops predict --feedback: exit code %d, stderr: %s", code, stderr)
+	}
+	if err := json.Unmarshal([]byte(stdout), &fb); err != nil || !fb.Repeated || !fb.Correct {
+		t.Errorf("mlops predict --feedback = %+v (%v), want the repeated correct label", fb, err)
+	}
+}
+
+func TestPredictCmd_FeedbackErrors(t *testing.T) {
+	dir, _ := apiProject(t)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no request id", []string{"predict", "--feedback", "setosa"}, "missing --request-id"},
+		{"no label", []string{"predict", "--request-id", "x"}, "--feedback LABEL"},
+		{"with features", []string{"predict", "--feedback", "setosa", "--request-id", "x", "1", "2", "3", "4"}, "give no feature values"},
+		{"negative row", []string{"predict", "--feedback", "setosa", "--request-id", "x", "--row", "-1"}, "--row: -1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, dir, tt.args...)
+			if code != ExitUsage {
+				t.Errorf("exit code = %d, want %d; stderr: %s", code, ExitUsage, stderr)
+			}
+			if !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr = %q, want it to contain %q", stderr, tt.want)
+			}
+		})
+	}
 }
 
 func TestFeedbackCmd_Errors(t *testing.T) {

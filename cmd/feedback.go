@@ -41,23 +41,45 @@ admin role; connection settings are those of mlops predict.`,
 			if opts.row < 0 {
 				return usageErrorf("--row: %d must be 0 or more", opts.row)
 			}
-			conn, err := opts.connect(cmd, f, auth.RoleFeedback)
-			if err != nil {
-				return err
-			}
-			defer conn.Close()
 			req := api.FeedbackRequest{RequestID: opts.requestID, Row: opts.row, Label: args[0]}
-			res, err := conn.API.Feedback(cmd.Context(), req)
-			if err != nil {
-				return conn.Explain(err)
-			}
-			return renderFeedback(f.Streams, res)
+			return sendFeedback(cmd, f, &opts.apiConnOptions, req)
 		},
 	}
 	cmd.Flags().StringVar(&opts.requestID, "request-id", "", "request_id of the prediction's response")
 	cmd.Flags().IntVar(&opts.row, "row", 0, "row of a batch request, counted from 0")
 	opts.addFlags(cmd)
 	return cmd
+}
+
+// runPredictFeedback runs mlops predict --feedback LABEL --request-id ID,
+// the same as mlops feedback --request-id ID LABEL.
+func runPredictFeedback(cmd *cobra.Command, f *Factory, opts *predictOptions, args []string) error {
+	switch {
+	case opts.feedback == "":
+		return usageErrorf("--request-id: give the true class with --feedback LABEL")
+	case opts.requestID == "":
+		return usageErrorf("--feedback: missing --request-id; give the request_id of the prediction's response")
+	case len(args) > 0 || len(opts.features) > 0 || opts.file != "":
+		return usageErrorf("--feedback sends a label, so give no feature values, --feature or --file with it")
+	case opts.row < 0:
+		return usageErrorf("--row: %d must be 0 or more", opts.row)
+	}
+	conn := &apiConnOptions{insecure: opts.insecure, timeout: opts.timeout}
+	req := api.FeedbackRequest{RequestID: opts.requestID, Row: opts.row, Label: opts.feedback}
+	return sendFeedback(cmd, f, conn, req)
+}
+
+func sendFeedback(cmd *cobra.Command, f *Factory, o *apiConnOptions, req api.FeedbackRequest) error {
+	conn, err := o.connect(cmd, f, auth.RoleFeedback)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	res, err := conn.API.Feedback(cmd.Context(), req)
+	if err != nil {
+		return conn.Explain(err)
+	}
+	return renderFeedback(f.Streams, res)
 }
 
 func renderFeedback(s *ui.Streams, res *api.FeedbackResponse) error {

@@ -17,6 +17,11 @@ type predictOptions struct {
 	batchSize int
 	insecure  bool
 	timeout   time.Duration
+	// feedback and requestID send a label instead of features; see
+	// cmd/feedback.go.
+	feedback  string
+	requestID string
+	row       int
 }
 
 func newPredictCmd(f *Factory) *cobra.Command {
@@ -37,7 +42,8 @@ certs/ca.crt. Put -- before negative values: mlops predict -- -1.5 2 3 4.`,
 		Example: `  mlops predict 5.1 3.5 1.4 0.2
   mlops predict --feature sepal_length=5.1 --feature sepal_width=3.5 --feature petal_length=1.4 --feature petal_width=0.2
   mlops predict --file rows.csv --output json > predictions.jsonl
-  echo '{"instances": [[5.1,3.5,1.4,0.2], [6.7,3.0,5.2,2.3]]}' | mlops predict -`,
+  echo '{"instances": [[5.1,3.5,1.4,0.2], [6.7,3.0,5.2,2.3]]}' | mlops predict -
+  mlops predict --feedback setosa --request-id 3f2a9c0e5b7d4e1f8a6c2b9d0e4f7a13`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPredict(cmd, f, opts, args)
 		},
@@ -51,10 +57,16 @@ certs/ca.crt. Put -- before negative values: mlops predict -- -1.5 2 3 4.`,
 	fl.String("url", "", "API URL (default: api.url, MLOPS_API_URL)")
 	fl.String("ca-cert", "", "CA certificate that verifies the API (default: api.ca_cert, else certs/ca.crt)")
 	fl.String("token", "", "bearer token (default: api.token, MLOPS_API_TOKEN; prefer the variable, flags show in ps)")
+	fl.StringVar(&opts.feedback, "feedback", "", "send LABEL as the true class of the prediction --request-id names, instead of predicting")
+	fl.StringVar(&opts.requestID, "request-id", "", "request_id of the prediction that --feedback labels")
+	fl.IntVar(&opts.row, "row", 0, "row of a batch request that --feedback labels, counted from 0")
 	return cmd
 }
 
 func runPredict(cmd *cobra.Command, f *Factory, opts *predictOptions, args []string) error {
+	if opts.feedback != "" || opts.requestID != "" {
+		return runPredictFeedback(cmd, f, opts, args)
+	}
 	req, err := opts.request(args)
 	if err != nil {
 		return err
