@@ -31,9 +31,9 @@ func TestCompute(t *testing.T) {
 			},
 		},
 		{
-			// Worked by hand: a has 2 true positives of 3 rows and 2
-			// predictions; b has 2 of 2 rows and 4 predictions; c has 0 of
-			// 1 row and no predictions.
+			// Worked by hand. Class a has 2 true positives among its 3
+			// rows and 2 predictions. Class b has 2 of 2 rows and 4
+			// predictions. Class c has 0 of 1 row and no predictions.
 			name:  "mixed",
 			yTrue: []int{0, 0, 0, 1, 1, 2},
 			yPred: []int{0, 0, 1, 1, 1, 1},

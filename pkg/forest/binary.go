@@ -265,7 +265,7 @@ func (f *Forest) checkNode(t int, n, end int32) error {
 	case feat < 0 || int(feat) >= f.numFeatures:
 		return fmt.Errorf("node %d of tree %d splits on feature %d, expected 0 to %d", n, t, feat, f.numFeatures-1)
 	case math.IsNaN(f.threshold[n]) || math.IsInf(f.threshold[n], 0):
-		return fmt.Errorf("node %d of tree %d has threshold %v", n, t, f.threshold[n])
+		return fmt.Errorf("node %d of tree %d has threshold %v, expected a finite number", n, t, f.threshold[n])
 	case left <= n || left >= end || right <= n || right >= end:
 		return fmt.Errorf("node %d of tree %d has children %d and %d, expected nodes %d to %d",
 			n, t, left, right, n+1, end-1)

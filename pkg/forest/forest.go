@@ -32,7 +32,7 @@ type Params struct {
 	Workers int
 }
 
-// DefaultParams returns the defaults of scikit-learn's
+// DefaultParams returns the defaults of scikit-learn 1.2's
 // RandomForestClassifier: 100 trees of unlimited depth, leaves of at least
 // one row and sqrt(features) candidate features per split.
 func DefaultParams() Params {

@@ -199,7 +199,7 @@ func TestFit_RejectsBadData(t *testing.T) {
 	}
 }
 
-func TestPredictProba_SumsToOneAndAgreesWithPredict(t *testing.T) {
+func TestPredictProba_Consistency(t *testing.T) {
 	d := loadCSV(t, "wine")
 	f := fitOrFatal(t, d, DefaultParams())
 	probs := make([]float64, f.NumClasses())
@@ -326,4 +326,29 @@ func TestPredictProba_PanicsOnWrongLength(t *testing.T) {
 		}
 	}()
 	f.PredictProba([]float64{1, 2, 3}, make([]float64, 3))
+}
+
+func TestPredict_MoreClassesThanStackBuffer(t *testing.T) {
+	// Predict keeps up to 16 class probabilities on the stack and
+	// allocates beyond that, so 20 classes take the second path.
+	const classes = 20
+	var X [][]float64
+	var y []int
+	for c := range classes {
+		for i := range 5 {
+			X = append(X, []float64{float64(10*c + i%2), float64(i)})
+			y = append(y, c)
+		}
+	}
+	p := DefaultParams()
+	p.MaxFeatures = 2
+	f, err := Fit(context.Background(), X, y, classes, p, nil)
+	if err != nil {
+		t.Fatalf("Fit: %v", err)
+	}
+	for c := range classes {
+		if got := f.Predict([]float64{float64(10 * c), 2}); got != c {
+			t.Errorf("Predict(row of class %d) = %d", c, got)
+		}
+	}
 }
