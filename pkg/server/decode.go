@@ -183,8 +183,12 @@ func notAnObject(s *scanner) error {
 
 // decodeStrict decodes one JSON document into v with encoding/json, after
 // rejecting duplicate keys and trailing data, and rejects unknown fields.
-// It serves the bodies with nested structure (v2 infer, token); the
+// It serves the bodies with nested structure (v2 infer, token). The
 // predict bodies use the scanner directly.
+//
+// NOTE: encoding/json matches field names case-insensitively, so here
+// "Inputs" is read as "inputs". Duplicates that differ only in case are
+// still rejected as unknown fields only when no exact match exists.
 func decodeStrict(body []byte, v any) error {
 	if err := checkDuplicateKeys(body); err != nil {
 		return err
