@@ -20,6 +20,17 @@ import (
 type configLoader struct {
 	v      *viper.Viper
 	cached *config.Config
+
+	// pending holds flag bindings until the command that owns the flag runs: viper keeps
+	// one flag per key, so binding every command's flags up front would let the last
+	// registered command win for keys that several commands share.
+	pending []flagBinding
+	running bool
+}
+
+type flagBinding struct {
+	key  string
+	flag *pflag.Flag
 }
 
 func newConfigLoader() *configLoader {
@@ -33,12 +44,28 @@ func newConfigLoader() *configLoader {
 	return &configLoader{v: v}
 }
 
-// bindFlag makes a command flag override the setting key when the flag is given.
+// bindFlag makes a command flag override the setting key when the flag is given and
+// its command is the one that runs.
 func (f *Factory) bindFlag(key string, flag *pflag.Flag) {
 	if flag == nil {
 		panic("bindFlag: no flag for " + key) // a programming error, caught by the command tests
 	}
-	_ = f.loader.v.BindPFlag(key, flag)
+	if f.loader.running {
+		_ = f.loader.v.BindPFlag(key, flag)
+		return
+	}
+	f.loader.pending = append(f.loader.pending, flagBinding{key, flag})
+}
+
+// applyBindings binds the pending flags that belong to the running command.
+func (l *configLoader) applyBindings(flags *pflag.FlagSet) {
+	l.running = true
+	for _, b := range l.pending {
+		if flags.Lookup(b.flag.Name) == b.flag {
+			_ = l.v.BindPFlag(b.key, b.flag)
+		}
+	}
+	l.pending = nil
 }
 
 func (l *configLoader) load(explicit string) (*config.Config, error) {

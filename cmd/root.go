@@ -85,6 +85,7 @@ rate limits, and runs the monitoring stack around it with one command.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			f.loader.applyBindings(cmd.Flags())
 			return f.applyGlobals()
 		},
 	}

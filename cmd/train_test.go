@@ -156,3 +156,16 @@ func TestTrain_BuiltInIrisThenVerify(t *testing.T) {
 		t.Errorf("verify stderr = %q, want it to name forest.bin", stderr)
 	}
 }
+
+func TestBindFlag_OnlyRunningCommand(t *testing.T) {
+	// train binds --name to models.name; serve binds nothing to it. A model name given
+	// to train must reach the config even though other commands were constructed too.
+	dir := t.TempDir()
+	code, stdout, stderr := runCLI(t, dir, "train", "--name", "flowers", "--trees", "5", "--cv", "0", "--output", "json")
+	if code != ExitOK {
+		t.Fatalf("exit code = %d; stderr: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, `"name": "flowers"`) {
+		t.Errorf("train --name flowers did not name the model flowers:\n%s", stdout)
+	}
+}
