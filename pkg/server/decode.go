@@ -186,11 +186,12 @@ func notAnObject(s *scanner) error {
 // It serves the bodies with nested structure (v2 infer, token). The
 // predict bodies use the scanner directly.
 //
-// NOTE: encoding/json matches field names case-insensitively, so here
-// "Inputs" is read as "inputs". Duplicates that differ only in case are
-// still rejected as unknown fields only when no exact match exists.
+// encoding/json matches field names case-insensitively, so the duplicate
+// check folds case too: {"inputs": ..., "Inputs": ...} is rejected rather
+// than letting the later value win.
+// NOTE: a single key in another case, such as "Inputs", is still accepted.
 func decodeStrict(body []byte, v any) error {
-	if err := checkDuplicateKeys(body); err != nil {
+	if err := checkDuplicateKeys(body, true); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))

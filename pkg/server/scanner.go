@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // maxDepth bounds JSON nesting so a deeply nested body cannot exhaust the
@@ -18,6 +19,8 @@ const maxDepth = 32
 type scanner struct {
 	data []byte
 	pos  int
+	// foldKeys makes keys that differ only in case duplicates.
+	foldKeys bool
 }
 
 func (s *scanner) skipSpace() {
@@ -256,7 +259,7 @@ func (s *scanner) eachMember(path func() string, fn func(key string) error) erro
 			return err
 		}
 		for _, k := range seen {
-			if k == key {
+			if k == key || s.foldKeys && strings.EqualFold(k, key) {
 				return badRequest(CodeDuplicateKey, "%s: duplicate key", joinPath(path(), key))
 			}
 		}
@@ -320,9 +323,10 @@ func indexPath(path string, i int) string {
 }
 
 // checkDuplicateKeys validates data as one JSON document without duplicate
-// object keys and without trailing data.
-func checkDuplicateKeys(data []byte) error {
-	s := scanner{data: data}
+// object keys and without trailing data. With foldKeys, keys that differ
+// only in case count as duplicates.
+func checkDuplicateKeys(data []byte, foldKeys bool) error {
+	s := scanner{data: data, foldKeys: foldKeys}
 	if err := s.skipValue(rootPath, 0); err != nil {
 		return err
 	}

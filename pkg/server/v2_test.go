@@ -139,6 +139,8 @@ func TestV2_InferErrors(t *testing.T) {
 		{"unknown field", `{"inputs":[],"model":"x"}`, `unknown_field: unknown field "model"`},
 		{"duplicate key", `{"inputs":[{"name":"x","name":"y","shape":[1,4],"datatype":"FP64","data":[1,2,3,4]}]}`,
 			"duplicate_key: inputs[0].name: duplicate key"},
+		{"duplicate key in another case", `{"inputs":[],"Inputs":[{"name":"x","shape":[1,4],"datatype":"FP64","data":[1,2,3,4]}]}`,
+			"duplicate_key: Inputs: duplicate key"},
 		{"trailing data", in("[1,4]", "FP64", "[1,2,3,4]") + "x", "trailing_data: unexpected data after the JSON value at offset 74"},
 	}
 	for _, tt := range tests {
