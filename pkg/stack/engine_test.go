@@ -335,6 +335,42 @@ func TestUp_EndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("logs follow until cancelled", func(t *testing.T) {
+		followCtx, stop := context.WithCancel(ctx)
+		out := &syncBuffer{}
+		done := make(chan error, 1)
+		go func() {
+			done <- st.Logs(followCtx, project, stack.LogsOptions{Services: []string{"api"}, Follow: true, Tail: 0}, out)
+		}()
+
+		// Give the follower time to attach, then make the api print a line.
+		time.Sleep(500 * time.Millisecond)
+		resp, err := http.Post("http://127.0.0.1:"+port+"/log?line=followed-line", "text/plain", nil)
+		if err != nil {
+			t.Fatalf("POST /log: %v", err)
+		}
+		resp.Body.Close()
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(out.String(), "api | followed-line") && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		stop()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Logs with follow returned %v after cancel, want nil", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("Logs with follow did not return within 10s of cancel")
+		}
+		if !strings.Contains(out.String(), "api | followed-line") {
+			t.Errorf("followed logs %q lack the line printed while following", out.String())
+		}
+		if strings.Contains(out.String(), "testapp listening") {
+			t.Errorf("followed logs with tail 0 %q contain lines from before", out.String())
+		}
+	})
+
 	t.Run("stopped container is started again", func(t *testing.T) {
 		before := containerIDs(t, c, project)
 		if err := c.StopContainer(ctx, before["redis"], 5*time.Second); err != nil {
@@ -600,4 +636,22 @@ func TestUp_NetworkInternalMismatch(t *testing.T) {
 	if list, _ := c.ListContainers(ctx, map[string]string{engine.LabelProject: project}); len(list) != 0 {
 		t.Errorf("Up created containers %v on a mismatched network", list)
 	}
+}
+
+// syncBuffer is a strings.Builder safe for one writer and one reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

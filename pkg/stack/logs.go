@@ -17,6 +17,9 @@ type LogsOptions struct {
 	// Services whose logs to show; all of the project's when empty.
 	Services []string
 	// Follow streams new lines until ctx ends.
+	//
+	// NOTE: the engine ends a container's stream when the container stops,
+	// so following does not carry on across a restart of that container.
 	Follow bool
 	// Tail starts from this many most recent lines per container;
 	// negative means all.

@@ -1,7 +1,8 @@
 // Command testapp is a small static HTTP server that integration tests put
 // into a FROM scratch image in place of mlops.
 //
-//	testapp serve    listens on :8080 (or $LISTEN) and serves GET /healthz
+//	testapp serve    listens on :8080 (or $LISTEN) and serves GET /healthz,
+//	                 and POST /log?line=TEXT, which prints TEXT to stdout
 //	testapp health   exits 0 when GET /healthz returns 200, 1 otherwise
 //
 // With HEALTH_FAIL=1 in its environment, /healthz returns 503. The health
@@ -49,6 +50,9 @@ func serve() {
 			return
 		}
 		fmt.Fprintln(w, "ok")
+	})
+	http.HandleFunc("POST /log", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Println(r.URL.Query().Get("line"))
 	})
 	fmt.Printf("testapp listening on %s\n", listenAddr())
 	fmt.Fprintln(os.Stderr, "testapp stderr line")
