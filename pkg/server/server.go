@@ -99,7 +99,7 @@ type Options struct {
 
 	// Limiter applies Rules, keyed by role and token subject. The rule of
 	// the role a route requires applies; a role without a rule is not
-	// limited. Nil Rules means DefaultRules().
+	// limited. Empty Rules means DefaultRules().
 	Limiter   Limiter
 	Rules     map[string]ratelimit.Rule
 	TokenRule ratelimit.Rule
@@ -194,7 +194,7 @@ func withDefaults(opts Options) (Options, error) {
 	if opts.TokenTTL == 0 {
 		opts.TokenTTL = DefaultTokenTTL
 	}
-	if opts.Rules == nil {
+	if len(opts.Rules) == 0 {
 		opts.Rules = DefaultRules()
 	}
 	if opts.TokenRule == (ratelimit.Rule{}) {
