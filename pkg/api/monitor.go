@@ -8,7 +8,7 @@ import (
 // FeedbackRequest is the body of POST /feedback: the true label of an
 // earlier prediction.
 type FeedbackRequest struct {
-	// RequestID is the request_id of the prediction answer (for v2 infer,
+	// RequestID is the request_id of the prediction response (for v2 infer,
 	// the X-Request-ID response header).
 	RequestID string `json:"request_id"`
 	// Row is the row of a batch or v2 infer request, counted from 0. A
