@@ -271,7 +271,8 @@ func (c *Client) InspectContainer(ctx context.Context, id string) (ContainerStat
 			if r == nil {
 				continue
 			}
-			st.HealthLog = append(st.HealthLog, HealthResult{Start: r.Start, End: r.End, ExitCode: r.ExitCode, Output: r.Output})
+			result := HealthResult{Start: r.Start, End: r.End, ExitCode: r.ExitCode, Output: r.Output}
+			st.HealthLog = append(st.HealthLog, result)
 		}
 	}
 	return st, nil

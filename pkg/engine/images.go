@@ -68,7 +68,13 @@ func (c *Client) PullImage(ctx context.Context, ref string, progress func(Progre
 //
 // The build cache is off: with the classic builder, concurrent builds that
 // share cached layers fail when one of the images is removed mid-build.
-func (c *Client) BuildImage(ctx context.Context, buildContext io.Reader, tag string, labels map[string]string, progress func(Progress)) error {
+func (c *Client) BuildImage(
+	ctx context.Context,
+	buildContext io.Reader,
+	tag string,
+	labels map[string]string,
+	progress func(Progress),
+) error {
 	resp, err := c.api.ImageBuild(ctx, buildContext, build.ImageBuildOptions{
 		Tags:        []string{tag},
 		Dockerfile:  "Dockerfile",

@@ -46,7 +46,13 @@ ENTRYPOINT ["/mlops"]
 // Builder is the part of the engine that building needs.
 type Builder interface {
 	InspectImage(ctx context.Context, ref string) (engine.Image, error)
-	BuildImage(ctx context.Context, buildContext io.Reader, tag string, labels map[string]string, progress func(engine.Progress)) error
+	BuildImage(
+		ctx context.Context,
+		buildContext io.Reader,
+		tag string,
+		labels map[string]string,
+		progress func(engine.Progress),
+	) error
 }
 
 // Options selects the binary, tag and CA bundle of a build.
@@ -85,7 +91,8 @@ func Ensure(ctx context.Context, b Builder, opts Options, progress func(engine.P
 	}
 	certs, err := os.ReadFile(caPath)
 	if err != nil {
-		return false, fmt.Errorf("read CA certificates: %w (install the ca-certificates package or name another PEM bundle)", err)
+		return false, fmt.Errorf("read CA certificates: %w "+
+			"(install the ca-certificates package or name another PEM bundle)", err)
 	}
 	labels := map[string]string{
 		LabelBinaryDigest:                digestHex,
@@ -154,7 +161,13 @@ func Context(binary, caCerts []byte, labels map[string]string) ([]byte, error) {
 		return nil, fmt.Errorf("write build context: %w", err)
 	}
 	for _, f := range files {
-		hdr := &tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data)), ModTime: modTime, Typeflag: tar.TypeReg}
+		hdr := &tar.Header{
+			Name:     f.name,
+			Mode:     f.mode,
+			Size:     int64(len(f.data)),
+			ModTime:  modTime,
+			Typeflag: tar.TypeReg,
+		}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return nil, fmt.Errorf("write build context: %w", err)
 		}

@@ -73,7 +73,8 @@ func TestEnsure_BuildsOnceFromScratch(t *testing.T) {
 	defer cancel()
 
 	var steps []string
-	built, err := imagebuild.Ensure(ctx, c, imagebuild.Options{Binary: binary, Tag: tag, Version: "0.0.0-test"}, func(p engine.Progress) {
+	opts := imagebuild.Options{Binary: binary, Tag: tag, Version: "0.0.0-test"}
+	built, err := imagebuild.Ensure(ctx, c, opts, func(p engine.Progress) {
 		steps = append(steps, p.Status)
 	})
 	if err != nil {

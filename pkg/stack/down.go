@@ -37,7 +37,8 @@ func (s *Stack) Down(ctx context.Context, project string, opts DownOptions) erro
 		service := c.Labels[engine.LabelService]
 		if c.State == "running" || c.State == "restarting" || c.State == "paused" {
 			s.report("service", service, ActionStopping, c.Name)
-			if err := s.engine.StopContainer(ctx, c.ID, opts.StopTimeout); err != nil && !errors.Is(err, engine.ErrNotFound) {
+			err := s.engine.StopContainer(ctx, c.ID, opts.StopTimeout)
+			if err != nil && !errors.Is(err, engine.ErrNotFound) {
 				return fmt.Errorf("service %s: %w", service, err)
 			}
 		}
@@ -92,7 +93,8 @@ func (s *Stack) Restart(ctx context.Context, plan *Plan, opts RestartOptions) er
 	opts.StopTimeout = cmpOr(opts.StopTimeout, DefaultStopTimeout)
 	for _, name := range opts.Services {
 		if _, ok := plan.Service(name); !ok {
-			return fmt.Errorf("cannot restart service %q: no such service in the plan (services: %v)", name, serviceNames(plan))
+			return fmt.Errorf("cannot restart service %q: no such service in the plan (services: %v)",
+				name, serviceNames(plan))
 		}
 	}
 	containers, err := s.engine.ListContainers(ctx, projectLabels(plan.Project))

@@ -394,7 +394,8 @@ func TestUp_EndToEnd(t *testing.T) {
 		}
 		last := state.HealthLog[len(state.HealthLog)-1]
 		if last.Start.Before(state.StartedAt) || state.Health != engine.HealthHealthy {
-			t.Errorf("redis health %q, last check at %v, started at %v; want a healthy check after the start", state.Health, last.Start, state.StartedAt)
+			t.Errorf("redis health %q, last check at %v, started at %v; want a healthy check after the start",
+				state.Health, last.Start, state.StartedAt)
 		}
 	})
 
@@ -443,7 +444,8 @@ func TestUp_EndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := st.Restart(ctx, plan(t, dir, project), stack.RestartOptions{Services: []string{"api"}, WaitTimeout: time.Minute}); err != nil {
+		restartOpts := stack.RestartOptions{Services: []string{"api"}, WaitTimeout: time.Minute}
+		if err := st.Restart(ctx, plan(t, dir, project), restartOpts); err != nil {
 			t.Fatalf("Restart: %v", err)
 		}
 		now, err := c.InspectContainer(ctx, before["api"])
@@ -451,7 +453,8 @@ func TestUp_EndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !now.StartedAt.After(old.StartedAt) || now.Health != engine.HealthHealthy {
-			t.Errorf("api after restart: started %v (before %v), health %q; want a later start and healthy", now.StartedAt, old.StartedAt, now.Health)
+			t.Errorf("api after restart: started %v (before %v), health %q; want a later start and healthy",
+				now.StartedAt, old.StartedAt, now.Health)
 		}
 	})
 

@@ -159,8 +159,15 @@ func (f *fakeEngine) CreateContainer(_ context.Context, spec engine.ContainerSpe
 	id := fmt.Sprintf("c%d", f.nextID)
 	f.record("create %s", spec.Name)
 	f.containers[id] = &fakeContainer{
-		Container: engine.Container{ID: id, Name: spec.Name, Image: spec.Image, ImageID: f.images[spec.Image], State: "created", Labels: maps.Clone(spec.Labels)},
-		spec:      spec,
+		Container: engine.Container{
+			ID:      id,
+			Name:    spec.Name,
+			Image:   spec.Image,
+			ImageID: f.images[spec.Image],
+			State:   "created",
+			Labels:  maps.Clone(spec.Labels),
+		},
+		spec: spec,
 	}
 	return id, nil
 }
@@ -249,7 +256,11 @@ func (f *fakeEngine) takeCalls() []string {
 	return calls
 }
 
-var testImages = map[string]string{"mlops:1.2.3": "sha256:api1", "redis:7.2": "sha256:redis1", "traefik:v3.1": "sha256:traefik1"}
+var testImages = map[string]string{
+	"mlops:1.2.3":  "sha256:api1",
+	"redis:7.2":    "sha256:redis1",
+	"traefik:v3.1": "sha256:traefik1",
+}
 
 func TestUp_FakeConverges(t *testing.T) {
 	ctx := context.Background()
@@ -322,7 +333,10 @@ func TestUp_FakeConverges(t *testing.T) {
 	if calls := fake.takeCalls(); len(calls) != 0 {
 		t.Errorf("Up skipping traefik changed the engine: %v", calls)
 	}
-	wantOrphan := Event{Kind: "service", Object: "traefik", Action: ActionOrphaned, Detail: "basic-traefik-1 is not in the compose file or was skipped"}
+	wantOrphan := Event{
+		Kind: "service", Object: "traefik", Action: ActionOrphaned,
+		Detail: "basic-traefik-1 is not in the compose file or was skipped",
+	}
 	if !slices.Contains(events, wantOrphan) {
 		t.Errorf("events %v do not report traefik as orphaned", events)
 	}
@@ -352,7 +366,8 @@ func TestUp_FakeMissingImageCreatesNothing(t *testing.T) {
 
 func TestUp_FakeForeignName(t *testing.T) {
 	fake := newFakeEngine(maps.Clone(testImages))
-	fake.containers["x"] = &fakeContainer{Container: engine.Container{ID: "x", Name: "basic-api-1", State: "running", Labels: map[string]string{engine.LabelProject: "other"}}}
+	other := engine.Container{ID: "x", Name: "basic-api-1", State: "running", Labels: map[string]string{engine.LabelProject: "other"}}
+	fake.containers["x"] = &fakeContainer{Container: other}
 
 	err := New(fake, nil).Up(context.Background(), loadPlan(t, copyBasic(t, "", ""), PlanOptions{}), UpOptions{})
 	if err == nil {

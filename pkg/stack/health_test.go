@@ -11,7 +11,16 @@ func TestReadiness(t *testing.T) {
 	started := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	before := started.Add(-time.Minute)
 	after := started.Add(time.Second)
-	withCheck := Service{Name: "redis", Spec: engine.ContainerSpec{Health: &engine.HealthSpec{Test: []string{"CMD", "ping"}}}}
+	health := &engine.HealthSpec{Test: []string{"CMD", "ping"}}
+	withCheck := Service{Name: "redis", Spec: engine.ContainerSpec{Health: health}}
+	running := func(status string, checkedAt time.Time) engine.ContainerState {
+		return engine.ContainerState{
+			Running:   true,
+			StartedAt: started,
+			Health:    status,
+			HealthLog: []engine.HealthResult{{Start: checkedAt}},
+		}
+	}
 	noCheck := Service{Name: "web"}
 
 	tests := []struct {
@@ -24,7 +33,7 @@ func TestReadiness(t *testing.T) {
 		{
 			name:     "healthy after start",
 			svc:      withCheck,
-			state:    engine.ContainerState{Running: true, StartedAt: started, Health: "healthy", HealthLog: []engine.HealthResult{{Start: after}}},
+			state:    running("healthy", after),
 			wantDone: true,
 		},
 		{
@@ -32,17 +41,17 @@ func TestReadiness(t *testing.T) {
 			// until the first new check; those must not count.
 			name:  "stale healthy before start",
 			svc:   withCheck,
-			state: engine.ContainerState{Running: true, StartedAt: started, Health: "healthy", HealthLog: []engine.HealthResult{{Start: before}}},
+			state: running("healthy", before),
 		},
 		{
 			name:  "stale unhealthy before start",
 			svc:   withCheck,
-			state: engine.ContainerState{Running: true, StartedAt: started, Health: "unhealthy", HealthLog: []engine.HealthResult{{Start: before}}},
+			state: running("unhealthy", before),
 		},
 		{
 			name:       "unhealthy after start",
 			svc:        withCheck,
-			state:      engine.ContainerState{Running: true, StartedAt: started, Health: "unhealthy", HealthLog: []engine.HealthResult{{Start: after}}},
+			state:      running("unhealthy", after),
 			wantDone:   true,
 			wantFailed: true,
 		},

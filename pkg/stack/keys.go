@@ -123,7 +123,8 @@ func checkMount(where string, m types.ServiceVolumeConfig) error {
 		return err
 	}
 	if m.Type != types.VolumeTypeVolume && m.Type != types.VolumeTypeBind {
-		return fmt.Errorf("%s volumes: type %q at %s is not supported by mlops up; use a named volume, a bind mount, or the service's tmpfs key", where, m.Type, m.Target)
+		return fmt.Errorf("%s volumes: type %q at %s is not supported by mlops up; "+
+			"use a named volume, a bind mount, or the service's tmpfs key", where, m.Type, m.Target)
 	}
 	if m.Bind != nil {
 		// compose-go sets create_host_path on every short-form bind mount.

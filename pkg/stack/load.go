@@ -46,7 +46,8 @@ func Load(ctx context.Context, opts LoadOptions) (*types.Project, error) {
 	path := filepath.Join(opts.Dir, file)
 	if _, err := os.Stat(path); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("compose file %s not found: run mlops init first, or pass the project directory", path)
+			return nil, fmt.Errorf("compose file %s not found: run mlops init first, or pass the project directory",
+				path)
 		}
 		return nil, fmt.Errorf("read compose file: %w", err)
 	}
@@ -80,7 +81,8 @@ func Load(ctx context.Context, opts LoadOptions) (*types.Project, error) {
 		return nil, err
 	}
 	if !projectNamePattern.MatchString(project.Name) {
-		return nil, fmt.Errorf("invalid project name %q: use lowercase letters, digits, - and _, starting with a letter or digit", project.Name)
+		return nil, fmt.Errorf("invalid project name %q: use lowercase letters, digits, - and _, "+
+			"starting with a letter or digit", project.Name)
 	}
 	return project, nil
 }

@@ -44,8 +44,12 @@ func (s *Stack) Logs(ctx context.Context, project string, opts LogsOptions, w io
 		}
 	}
 	for _, name := range opts.Services {
-		if !slices.ContainsFunc(chosen, func(c engine.Container) bool { return c.Labels[engine.LabelService] == name }) {
-			return fmt.Errorf("service %q has no container in project %s: run up first, or check the name", name, project)
+		found := slices.ContainsFunc(chosen, func(c engine.Container) bool {
+			return c.Labels[engine.LabelService] == name
+		})
+		if !found {
+			return fmt.Errorf("service %q has no container in project %s: run up first, or check the name",
+				name, project)
 		}
 	}
 

@@ -15,13 +15,19 @@ import (
 )
 
 // planService maps one compose service onto a container spec.
-func planService(project *types.Project, svc types.ServiceConfig, labels map[string]string, skip []string) (Service, error) {
+func planService(
+	project *types.Project,
+	svc types.ServiceConfig,
+	labels map[string]string,
+	skip []string,
+) (Service, error) {
 	if err := checkService(svc); err != nil {
 		return Service{}, err
 	}
 	where := fmt.Sprintf("service %q", svc.Name)
 	if svc.Image == "" {
-		return Service{}, fmt.Errorf("%s: no image set; mlops up builds no images from the compose file, so set the image key", where)
+		return Service{}, fmt.Errorf("%s: no image set; mlops up builds no images from the compose file, "+
+			"so set the image key", where)
 	}
 	spec := engine.ContainerSpec{
 		Name:        ContainerName(project.Name, svc.Name),
@@ -180,7 +186,8 @@ func ports(where string, list []types.ServicePortConfig) ([]engine.PortBinding, 
 	var out []engine.PortBinding
 	for _, p := range list {
 		if strings.Contains(p.Published, "-") {
-			return nil, fmt.Errorf("%s ports: published port range %q is not supported by mlops up; publish single ports", where, p.Published)
+			return nil, fmt.Errorf("%s ports: published port range %q is not supported by mlops up; "+
+				"publish single ports", where, p.Published)
 		}
 		if p.Published != "" {
 			n, err := strconv.Atoi(p.Published)
@@ -192,7 +199,8 @@ func ports(where string, list []types.ServicePortConfig) ([]engine.PortBinding, 
 		if proto == "" {
 			proto = "tcp"
 		}
-		out = append(out, engine.PortBinding{HostIP: p.HostIP, HostPort: p.Published, ContainerPort: p.Target, Protocol: proto})
+		binding := engine.PortBinding{HostIP: p.HostIP, HostPort: p.Published, ContainerPort: p.Target, Protocol: proto}
+		out = append(out, binding)
 	}
 	return out, nil
 }
@@ -204,10 +212,12 @@ func mounts(project *types.Project, where string, list []types.ServiceVolumeConf
 		switch v.Type {
 		case types.VolumeTypeVolume:
 			if v.Source == "" {
-				return nil, fmt.Errorf("%s volumes: anonymous volume at %s is not supported by mlops up; name it and declare it under the top-level volumes key", where, v.Target)
+				return nil, fmt.Errorf("%s volumes: anonymous volume at %s is not supported by mlops up; "+
+					"name it and declare it under the top-level volumes key", where, v.Target)
 			}
 			if _, ok := project.Volumes[v.Source]; !ok {
-				return nil, fmt.Errorf("%s volumes: volume %q is not declared under the top-level volumes key", where, v.Source)
+				return nil, fmt.Errorf("%s volumes: volume %q is not declared under the top-level volumes key",
+					where, v.Source)
 			}
 			m.Source = ObjectName(project.Name, v.Source)
 		case types.VolumeTypeBind:
@@ -257,7 +267,8 @@ func dependencies(project *types.Project, svc types.ServiceConfig, skip []string
 			}
 			out = append(out, Dependency{Service: name, Healthy: true})
 		default:
-			return nil, fmt.Errorf("%s: condition %q is not supported by mlops up; use service_started or service_healthy", where, d.Condition)
+			return nil, fmt.Errorf("%s: condition %q is not supported by mlops up; "+
+				"use service_started or service_healthy", where, d.Condition)
 		}
 	}
 	return out, nil

@@ -7,7 +7,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mlops-dev/mlops/pkg/engine"
@@ -65,10 +64,11 @@ func (s *Stack) Up(ctx context.Context, plan *Plan, opts UpOptions) error {
 	}
 	for _, c := range existing {
 		if _, planned := plan.Service(c.Labels[engine.LabelService]); !planned {
-			s.report("service", c.Labels[engine.LabelService], ActionOrphaned, c.Name+" is not in the compose file or was skipped")
+			detail := c.Name + " is not in the compose file or was skipped"
+			s.report("service", c.Labels[engine.LabelService], ActionOrphaned, detail)
 		}
 	}
-	return s.startServices(ctx, plan, existing, imageIDs, opts)
+	return s.startServices(ctx, plan, &upRun{existing: existing, imageIDs: imageIDs, opts: opts})
 }
 
 func upDefaults(opts UpOptions) UpOptions {
@@ -123,11 +123,11 @@ func foreign(kind, name, project string, labels map[string]string, findErr error
 	case owner == project:
 		return nil
 	case owner == "":
-		return fmt.Errorf("%s %s already exists without an mlops project label, so mlops leaves it alone: remove or rename it (docker %s rm %s), or choose another project name",
-			kind, name, kind, name)
+		return fmt.Errorf("%s %s already exists without an mlops project label, so mlops leaves it alone: "+
+			"remove or rename it (docker %s rm %s), or choose another project name", kind, name, kind, name)
 	default:
-		return fmt.Errorf("%s %s belongs to mlops project %q, so mlops leaves it alone: run down in that project, or choose another project name",
-			kind, name, owner)
+		return fmt.Errorf("%s %s belongs to mlops project %q, so mlops leaves it alone: "+
+			"run down in that project, or choose another project name", kind, name, owner)
 	}
 }
 
@@ -147,8 +147,10 @@ func (s *Stack) ensureImages(ctx context.Context, plan *Plan, opts UpOptions) (m
 			return nil, ctx.Err()
 		}
 		if err != nil {
-			problems = append(problems, fmt.Errorf("image %s for service %s is not available (%w): load it with docker load, or build and tag it, %s",
-				ref, strings.Join(users[ref], ", "), err, opts.MissingImageHint(ref, users[ref])))
+			problem := fmt.Errorf("image %s for service %s is not available (%w): "+
+				"load it with docker load, or build and tag it, %s",
+				ref, strings.Join(users[ref], ", "), err, opts.MissingImageHint(ref, users[ref]))
+			problems = append(problems, problem)
 			continue
 		}
 		ids[ref] = id
@@ -206,8 +208,8 @@ func (s *Stack) ensureNetworks(ctx context.Context, plan *Plan) error {
 			// The engine cannot change this on a network in use, and an
 			// internal network that silently stays external would expose
 			// services meant to be private.
-			return fmt.Errorf("network %s exists with internal=%t but the compose file sets internal=%t: run down, then up, to recreate it",
-				spec.Name, have[i].Internal, spec.Internal)
+			return fmt.Errorf("network %s exists with internal=%t but the compose file sets internal=%t: "+
+				"run down, then up, to recreate it", spec.Name, have[i].Internal, spec.Internal)
 		}
 		if i >= 0 {
 			continue
@@ -235,149 +237,4 @@ func (s *Stack) ensureVolumes(ctx context.Context, plan *Plan) error {
 		s.report("volume", spec.Name, ActionCreated, "")
 	}
 	return nil
-}
-
-// serviceRun tracks one service while Up runs them all concurrently.
-type serviceRun struct {
-	started chan struct{} // closed once the container runs
-	ready   chan struct{} // closed once it runs and, with a health check, is healthy
-	failed  chan struct{} // closed when the service cannot come up
-}
-
-// startServices converges every service in its own goroutine. Each waits
-// for its depends_on services to be started or healthy, as the condition
-// requires, so independent services come up in parallel.
-func (s *Stack) startServices(ctx context.Context, plan *Plan, existing []engine.Container, imageIDs map[string]string, opts UpOptions) error {
-	deadline := time.Now().Add(opts.WaitTimeout)
-	runs := map[string]*serviceRun{}
-	for _, svc := range plan.Services {
-		runs[svc.Name] = &serviceRun{started: make(chan struct{}), ready: make(chan struct{}), failed: make(chan struct{})}
-	}
-
-	errs := make([]error, len(plan.Services))
-	var wg sync.WaitGroup
-	for i, svc := range plan.Services {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			run := runs[svc.Name]
-			errs[i] = s.upService(ctx, svc, runs, existing, imageIDs[svc.Spec.Image], deadline, opts)
-			if errs[i] != nil {
-				close(run.failed)
-			}
-		}()
-	}
-	wg.Wait()
-
-	if ctx.Err() != nil {
-		return fmt.Errorf("up interrupted: %w; run up again to finish", ctx.Err())
-	}
-	var real []error
-	for _, err := range errs {
-		if err != nil && !errors.Is(err, errDependencyFailed) {
-			real = append(real, err)
-		}
-	}
-	return errors.Join(real...)
-}
-
-func (s *Stack) upService(ctx context.Context, svc Service, runs map[string]*serviceRun, existing []engine.Container, imageID string, deadline time.Time, opts UpOptions) error {
-	for _, dep := range svc.DependsOn {
-		wait := runs[dep.Service].started
-		if dep.Healthy {
-			wait = runs[dep.Service].ready
-		}
-		select {
-		case <-wait:
-		case <-runs[dep.Service].failed:
-			s.report("service", svc.Name, ActionFailed, "not started because "+dep.Service+" failed")
-			return fmt.Errorf("service %s: %w", svc.Name, errDependencyFailed)
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-
-	id, err := s.convergeContainer(ctx, svc, existing, imageID, opts.StopTimeout)
-	if err != nil {
-		s.report("service", svc.Name, ActionFailed, err.Error())
-		return err
-	}
-	close(runs[svc.Name].started)
-
-	if err := s.waitReady(ctx, svc, id, deadline); err != nil {
-		s.report("service", svc.Name, ActionFailed, firstLine(err.Error()))
-		return err
-	}
-	close(runs[svc.Name].ready)
-	return nil
-}
-
-// convergeContainer makes the service's container match its spec and run,
-// and returns the container ID.
-func (s *Stack) convergeContainer(ctx context.Context, svc Service, existing []engine.Container, imageID string, stopTimeout time.Duration) (string, error) {
-	var current *engine.Container
-	for _, c := range existing {
-		if c.Labels[engine.LabelService] != svc.Name {
-			continue
-		}
-		if c.Name == svc.Spec.Name {
-			current = &c
-			continue
-		}
-		// A second container of this service is left over from an older
-		// naming or a manual copy; it carries our labels, so it is ours.
-		if err := s.engine.RemoveContainer(ctx, c.ID); err != nil {
-			return "", fmt.Errorf("service %s: %w", svc.Name, err)
-		}
-	}
-
-	if current != nil && current.Labels[engine.LabelConfigHash] == svc.Hash && current.ImageID == imageID {
-		if current.State == "running" {
-			s.report("service", svc.Name, ActionUnchanged, current.Name)
-			return current.ID, nil
-		}
-		return current.ID, s.start(ctx, svc, current.ID)
-	}
-	if current != nil {
-		s.report("service", svc.Name, ActionRecreating, "configuration or image changed")
-		if current.State == "running" {
-			if err := s.engine.StopContainer(ctx, current.ID, stopTimeout); err != nil {
-				return "", fmt.Errorf("service %s: %w", svc.Name, err)
-			}
-		}
-		if err := s.engine.RemoveContainer(ctx, current.ID); err != nil {
-			return "", fmt.Errorf("service %s: %w", svc.Name, err)
-		}
-	}
-
-	id, err := s.engine.CreateContainer(ctx, svc.Spec)
-	if errors.Is(err, engine.ErrConflict) {
-		return "", fmt.Errorf("service %s: container name %s is taken by another container; remove it (docker rm %s) or choose another project name",
-			svc.Name, svc.Spec.Name, svc.Spec.Name)
-	}
-	if err != nil {
-		return "", fmt.Errorf("service %s: %w", svc.Name, err)
-	}
-	s.report("service", svc.Name, ActionCreated, svc.Spec.Name)
-	return id, s.start(ctx, svc, id)
-}
-
-func (s *Stack) start(ctx context.Context, svc Service, id string) error {
-	s.report("service", svc.Name, ActionStarting, "")
-	err := s.engine.StartContainer(ctx, id)
-	var portErr *engine.PortInUseError
-	if errors.As(err, &portErr) {
-		return fmt.Errorf("service %s: host port %s is already in use: stop the program listening on it, or change the published port of %s in the compose file",
-			svc.Name, portErr.Port, svc.Name)
-	}
-	if err != nil {
-		return fmt.Errorf("service %s: %w", svc.Name, err)
-	}
-	s.report("service", svc.Name, ActionStarted, "")
-	return nil
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
 }

@@ -76,7 +76,8 @@ func redisRootFS() ([]byte, error) {
 	files := map[string]string{} // path in image -> path on host
 	for _, bin := range redisBinaries {
 		if _, err := os.Stat(bin); err != nil {
-			return nil, fmt.Errorf("%w: needs %s from Debian's redis-server and redis-tools packages: %v", ErrMissingTool, bin, err)
+			return nil, fmt.Errorf("%w: needs %s from Debian's redis-server and redis-tools packages: %v",
+				ErrMissingTool, bin, err)
 		}
 		files[bin] = bin
 		out, err := exec.Command("ldd", bin).Output()
@@ -132,14 +133,27 @@ func (w *rootfsWriter) parents(dir string) {
 
 func (w *rootfsWriter) dir(dir string, mode int64, uid int) {
 	w.dirs[dir] = true
-	hdr := &tar.Header{Name: strings.TrimPrefix(dir, "/") + "/", Mode: mode, Typeflag: tar.TypeDir, Uid: uid, Gid: uid, ModTime: time.Unix(0, 0)}
+	hdr := &tar.Header{
+		Name:     strings.TrimPrefix(dir, "/") + "/",
+		Mode:     mode,
+		Typeflag: tar.TypeDir,
+		Uid:      uid,
+		Gid:      uid,
+		ModTime:  time.Unix(0, 0),
+	}
 	if err := w.tw.WriteHeader(hdr); err != nil && w.err == nil {
 		w.err = err
 	}
 }
 
 func (w *rootfsWriter) file(path string, mode int64, data []byte) {
-	hdr := &tar.Header{Name: strings.TrimPrefix(path, "/"), Mode: mode, Size: int64(len(data)), Typeflag: tar.TypeReg, ModTime: time.Unix(0, 0)}
+	hdr := &tar.Header{
+		Name:     strings.TrimPrefix(path, "/"),
+		Mode:     mode,
+		Size:     int64(len(data)),
+		Typeflag: tar.TypeReg,
+		ModTime:  time.Unix(0, 0),
+	}
 	if err := w.tw.WriteHeader(hdr); err != nil && w.err == nil {
 		w.err = err
 	}
