@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -327,5 +328,47 @@ func TestTemplates_MetricNamesExported(t *testing.T) {
 	}
 	if len(checked) < 10 {
 		t.Errorf("found only %d metric names in the templates: %v; is the pattern right?", len(checked), checked)
+	}
+}
+
+// TestMonitor_ConcurrentWithReload predicts, labels and scrapes from
+// several goroutines while the model reloads; run it with -race.
+func TestMonitor_ConcurrentWithReload(t *testing.T) {
+	f := newFixture(t, nil)
+	f.publish(2)
+	predict := f.token("app", auth.RolePredict)
+	labeller := f.token("labeller", auth.RoleFeedback)
+	admin := f.token("root", auth.RoleAdmin)
+	iris := dataset.Iris()
+
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			// No t.Fatal here: it must not run outside the test goroutine.
+			for i := range 20 {
+				row, _ := json.Marshal(api.PredictRequest{Features: api.Features{Values: iris.X[(g*20+i)%len(iris.X)]}})
+				res := f.do("POST", "/predict", predict, string(row))
+				var p api.PredictResponse
+				if err := json.Unmarshal(res.body, &p); res.status != http.StatusOK || err != nil {
+					t.Errorf("POST /predict: status %d: %s", res.status, res.body)
+					return
+				}
+				if res := f.feedback(labeller, p.RequestID, 0, p.Class); res.status != http.StatusOK {
+					t.Errorf("POST /feedback: status %d: %s", res.status, res.body)
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		f.do("POST", "/admin/reload", admin, "")
+		f.scrape()
+		f.do("GET", "/drift", admin, "")
+	})
+	wg.Wait()
+
+	m := f.scrape()
+	total := m[`mlops_live_accuracy_labels{version="1"}`] + m[`mlops_live_accuracy_labels{version="2"}`]
+	if total != 80 {
+		t.Errorf("labels over versions 1 and 2 = %g, want 80", total)
 	}
 }
