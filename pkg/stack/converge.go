@@ -111,8 +111,8 @@ func (s *Stack) convergeContainer(ctx context.Context, run *upRun, svc Service) 
 			current = &c
 			continue
 		}
-		// A second container of this service is left over from an older
-		// naming or a manual copy; it carries our labels, so it is ours.
+		// A second container with this service's labels is ours, left over
+		// from an older naming or a manual copy, so it is removed.
 		if err := s.engine.RemoveContainer(ctx, c.ID); err != nil {
 			return "", fmt.Errorf("service %s: %w", svc.Name, err)
 		}

@@ -37,8 +37,8 @@ func TestReadiness(t *testing.T) {
 			wantDone: true,
 		},
 		{
-			// Some engines keep the status and results of the previous run
-			// until the first new check; those must not count.
+			// Results from before the current start must not count,
+			// whatever status the engine reports with them.
 			name:  "stale healthy before start",
 			svc:   withCheck,
 			state: running("healthy", before),
