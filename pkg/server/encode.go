@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"sync"
@@ -14,9 +13,10 @@ import (
 var bufferPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // writePredictResponse writes resp like writeJSON does, but encodes the
-// common case (no warnings) by hand. encoding/json spends more time on the
-// reflection and the probabilities map than the forest spends predicting.
-// The output decodes to the same value; TestEncodePredict checks that.
+// common case (no warnings) by hand. In the CPU profile of
+// BenchmarkHandlerPredict, encoding/json took several times longer than
+// the forest's prediction. TestEncodePredict_MatchesEncodingJSON checks
+// that both encodings decode to the same value.
 func writePredictResponse(w http.ResponseWriter, resp *api.PredictResponse, classes []string, probs []float64) {
 	if len(resp.Warnings) > 0 {
 		writeJSON(w, http.StatusOK, resp)
@@ -35,8 +35,8 @@ func writePredictResponse(w http.ResponseWriter, resp *api.PredictResponse, clas
 	bufferPool.Put(bp)
 }
 
-// jsonContentType is shared by every response. http.Header.Set would
-// allocate a new slice each time; nothing appends to this one.
+// jsonContentType is shared by every response, because http.Header.Set
+// would allocate a new slice each time. A later Header.Add copies it.
 var jsonContentType = []string{"application/json"}
 
 // appendPredictResponse encodes resp with the probabilities in class order.
@@ -106,6 +106,3 @@ func appendEscaped(b []byte, r rune) []byte {
 	const hex = "0123456789abcdef"
 	return append(b, '\\', 'u', '0', '0', hex[r>>4], hex[r&0xf])
 }
-
-// encodeJSON is json.Marshal, kept beside the hand encoder for tests.
-var encodeJSON = json.Marshal

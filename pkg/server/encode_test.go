@@ -30,7 +30,7 @@ func TestEncodePredict_MatchesEncodingJSON(t *testing.T) {
 				RequestID:  "req-1",
 			}
 			fast := appendPredictResponse(nil, resp, tt.classes, tt.probs)
-			slow, err := encodeJSON(resp)
+			slow, err := json.Marshal(resp)
 			if err != nil {
 				t.Fatal(err)
 			}
