@@ -6,6 +6,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -108,5 +111,67 @@ func TestEnsure_BuildsOnceFromScratch(t *testing.T) {
 	}
 	if built {
 		t.Errorf("second Ensure rebuilt an image built from the same binary")
+	}
+}
+
+// TestEnsure_RepoBinaryRuns builds the repository's own main package
+// statically, puts it into the image and runs `mlops --help` in it.
+func TestEnsure_RepoBinaryRuns(t *testing.T) {
+	c := enginetest.Connect(t)
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "main.go")); err != nil {
+		t.Skipf("skipping: no main package at %s yet (%v)", root, err)
+	}
+	binary := filepath.Join(t.TempDir(), "mlops")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Dir = root
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		// Other packages of the repository may be mid-change; this test is
+		// about the image, so a compile error is not its failure.
+		t.Skipf("skipping: the main package does not compile now: %v\n%s", err, out)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	tag := enginetest.UniqueTag(t, "mlops-test-repo")
+	if _, err := imagebuild.Ensure(ctx, c, imagebuild.Options{Binary: binary, Tag: tag}, nil); err != nil {
+		t.Fatalf("Ensure: %v", err)
+	}
+	enginetest.RemoveImageOnCleanup(t, c, tag)
+
+	project := enginetest.Project(t, c)
+	labels := enginetest.Labels()
+	labels[engine.LabelProject] = project
+	id, err := c.CreateContainer(ctx, engine.ContainerSpec{
+		Name: project + "-help-1", Image: tag, Cmd: []string{"--help"}, Labels: labels, ReadOnly: true,
+	})
+	if err != nil {
+		t.Fatalf("CreateContainer: %v", err)
+	}
+	if err := c.StartContainer(ctx, id); err != nil {
+		t.Fatalf("StartContainer: %v", err)
+	}
+	var state engine.ContainerState
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if state, err = c.InspectContainer(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		if state.Status == "exited" {
+			break
+		}
+	}
+	var out strings.Builder
+	if err := c.Logs(ctx, id, engine.LogOptions{Tail: -1}, &out, &out); err != nil {
+		t.Fatalf("Logs: %v", err)
+	}
+	if state.Status != "exited" || state.ExitCode != 0 {
+		t.Fatalf("mlops --help in the image: status %q, exit code %d, output:\n%s", state.Status, state.ExitCode, out.String())
+	}
+	if !strings.Contains(out.String(), "mlops") {
+		t.Errorf("mlops --help output does not mention mlops:\n%s", out.String())
 	}
 }
