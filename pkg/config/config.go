@@ -28,6 +28,7 @@ type Config struct {
 	Stack      StackConfig     `mapstructure:"stack" json:"stack"`
 	Train      TrainConfig     `mapstructure:"train" json:"train"`
 	API        APIConfig       `mapstructure:"api" json:"api"`
+	Monitor    MonitorConfig   `mapstructure:"monitor" json:"monitor"`
 
 	// Dir is the project folder: the folder of mlops.yaml, or the working directory
 	// when no file was found. Relative paths in the settings are resolved against it.
@@ -113,6 +114,17 @@ type APIConfig struct {
 	Token  string `mapstructure:"token" json:"-"`
 }
 
+// MonitorConfig bounds the predictions serve keeps for feedback and sets input drift
+// detection.
+type MonitorConfig struct {
+	MaxPredictions    int           `mapstructure:"max_predictions" json:"max_predictions"`
+	MaxAge            time.Duration `mapstructure:"max_age" json:"max_age"`
+	AccuracyWindow    int           `mapstructure:"accuracy_window" json:"accuracy_window"`
+	DriftWindow       int           `mapstructure:"drift_window" json:"drift_window"`
+	DriftMinSamples   int           `mapstructure:"drift_min_samples" json:"drift_min_samples"`
+	DriftPSIThreshold float64       `mapstructure:"drift_psi_threshold" json:"drift_psi_threshold"`
+}
+
 // Setting is one configuration key with its default value and a one-line description.
 type Setting struct {
 	Key         string
@@ -165,6 +177,12 @@ var Settings = []Setting{
 	{"train.test_size", 0.2, "fraction of rows held out for the test split", false},
 	{"train.cv", 5, "folds of stratified cross validation; 0 or 1 skips it", false},
 	{"train.seed", int64(42), "random seed; the same seed gives a bit-identical model", false},
+	{"monitor.max_predictions", 50000, "predictions kept for POST /feedback (about 150 bytes each)", false},
+	{"monitor.max_age", time.Hour, "how long a prediction waits for its label", false},
+	{"monitor.accuracy_window", 1000, "labelled predictions per model version behind the rolling accuracy", false},
+	{"monitor.drift_window", 1000, "recent inputs compared with the training distribution", false},
+	{"monitor.drift_min_samples", 200, "inputs needed before drift is reported", false},
+	{"monitor.drift_psi_threshold", 0.2, "population stability index above which a feature counts as drifted", false},
 	{"api.url", "http://127.0.0.1:8080", "URL of the inference API for predict, token and doctor", false},
 	{"api.ca_cert", "", "CA certificate that verifies the API's TLS certificate", false},
 	{"api.token", "", "bearer token for predict (set MLOPS_API_TOKEN)", true},

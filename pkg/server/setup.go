@@ -11,6 +11,7 @@ import (
 
 	"github.com/mlops-dev/mlops/pkg/auth"
 	"github.com/mlops-dev/mlops/pkg/config"
+	"github.com/mlops-dev/mlops/pkg/monitor"
 	"github.com/mlops-dev/mlops/pkg/ratelimit"
 	"github.com/mlops-dev/mlops/pkg/registry"
 )
@@ -27,6 +28,14 @@ func OptionsFromConfig(cfg *config.Config, modelRef string, logger *slog.Logger)
 		MaxBatch: cfg.Serve.MaxBatch, MaxBodyBytes: cfg.Serve.MaxBodyBytes,
 		Registry: registry.Open(cfg.Path(cfg.Models.Dir)), WatchInterval: cfg.Serve.WatchInterval,
 		Logger: logger,
+		Monitor: monitor.Config{
+			MaxPredictions: cfg.Monitor.MaxPredictions, MaxAge: cfg.Monitor.MaxAge,
+			AccuracyWindow: cfg.Monitor.AccuracyWindow,
+		},
+		Drift: monitor.DriftConfig{
+			Window: cfg.Monitor.DriftWindow, MinSamples: cfg.Monitor.DriftMinSamples,
+			Threshold: cfg.Monitor.DriftPSIThreshold,
+		},
 	}
 	noop := func() {}
 
