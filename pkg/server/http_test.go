@@ -2,7 +2,9 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -328,4 +330,37 @@ func (r *recorder) Write(b []byte) (int, error) {
 		r.status = 200
 	}
 	return r.body.Write(b)
+}
+
+func TestServe_MetricsListener(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.MetricsAddr = "127.0.0.1:0" })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- f.srv.Serve(ctx, ln, mln) }()
+
+	apiURL := "http://" + ln.Addr().String()
+	metricsURL := "http://" + mln.Addr().String() + "/metrics"
+	waitFor(t, "the API listener", 5*time.Second, func() bool { return f.sendURL("GET", apiURL+"/health").status == 200 })
+	if res := f.sendURL("GET", metricsURL); res.status != 200 || !strings.Contains(string(res.body), "mlops_http_requests_total") {
+		t.Errorf("GET %s: %d, want 200 with metrics", metricsURL, res.status)
+	}
+	if res := f.sendURL("GET", apiURL+"/metrics"); res.status != 404 {
+		t.Errorf("GET /metrics on the API listener: %d, want 404", res.status)
+	}
+	if !strings.Contains(f.logs.String(), `"metrics_addr":"`+mln.Addr().String()+`"`) {
+		t.Errorf("the serving log line lacks metrics_addr:\n%s", f.logs.String())
+	}
+
+	cancel()
+	if err := <-errc; err != nil {
+		t.Errorf("Serve = %v, want nil after cancel", err)
+	}
 }

@@ -282,8 +282,13 @@ func (s *Server) Serve(ctx context.Context, ln, metricsLn net.Listener) error {
 	for i, srv := range servers {
 		go func() { errc <- s.serveOne(srv, listeners[i]) }()
 	}
-	s.log.Info("serving", "addr", ln.Addr().String(), "tls", s.tls != nil, keyModel, s.current.Load().ref.Name,
-		keyModelVersion, s.current.Load().ref.Version)
+	current := s.current.Load()
+	attrs := []any{"addr", ln.Addr().String(), "tls", s.tls != nil,
+		keyModel, current.ref.Name, keyModelVersion, current.ref.Version}
+	if metricsLn != nil {
+		attrs = append(attrs, "metrics_addr", metricsLn.Addr().String())
+	}
+	s.log.Info("serving", attrs...)
 
 	watchDone := make(chan struct{})
 	watchCtx, stopWatch := context.WithCancel(ctx)
