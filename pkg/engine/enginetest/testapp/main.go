@@ -6,10 +6,9 @@
 //	testapp health   exits 0 when GET /healthz returns 200, 1 otherwise
 //
 // With HEALTH_FAIL=1 in its environment, /healthz returns 503. The health
-// command also checks what its environment names, so that a test sees the
-// container's wiring: REDIS_ADDR (a TCP address to dial), REQUIRE_FILE (a
-// file that must exist), EXPECT_HOSTNAME and WRITE_DIR (a directory that
-// must be writable).
+// command also verifies the container's wiring through these variables:
+// REDIS_ADDR (a TCP address to dial), REQUIRE_FILE (a file that must exist),
+// EXPECT_HOSTNAME, and WRITE_DIR (a directory that must be writable).
 package main
 
 import (
