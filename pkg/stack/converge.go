@@ -139,8 +139,9 @@ func (s *Stack) convergeContainer(ctx context.Context, run *upRun, svc Service) 
 
 	id, err := s.engine.CreateContainer(ctx, svc.Spec)
 	if errors.Is(err, engine.ErrConflict) {
-		return "", fmt.Errorf("service %s: container name %s is taken by another container; "+
+		msg := fmt.Sprintf("service %s: container name %s is taken by another container; "+
 			"remove it (docker rm %s) or choose another project name", svc.Name, svc.Spec.Name, svc.Spec.Name)
+		return "", &messageError{msg: msg, err: ErrNotOwned}
 	}
 	if err != nil {
 		return "", fmt.Errorf("service %s: %w", svc.Name, err)
@@ -154,9 +155,10 @@ func (s *Stack) start(ctx context.Context, svc Service, id string) error {
 	err := s.engine.StartContainer(ctx, id)
 	var portErr *engine.PortInUseError
 	if errors.As(err, &portErr) {
-		return fmt.Errorf("service %s: host port %s is already in use: "+
+		msg := fmt.Sprintf("service %s: host port %s is already in use: "+
 			"stop the program listening on it, or change the published port of %s in the compose file",
 			svc.Name, portErr.Port, svc.Name)
+		return &messageError{msg: msg, err: portErr}
 	}
 	if err != nil {
 		return fmt.Errorf("service %s: %w", svc.Name, err)

@@ -506,6 +506,9 @@ func TestUp_ForeignContainerHoldsName(t *testing.T) {
 		t.Fatalf("Up succeeded while a foreign container holds %s", name)
 	}
 	t.Log(err)
+	if !errors.Is(err, stack.ErrNotOwned) {
+		t.Errorf("Up error does not wrap ErrNotOwned")
+	}
 	if !strings.Contains(err.Error(), name) || strings.Contains(err.Error(), "\n") {
 		t.Errorf("Up error %q, want one line naming %s", err, name)
 	}
@@ -539,6 +542,9 @@ func TestUp_MissingImage(t *testing.T) {
 	}
 	msg := err.Error()
 	t.Log(msg)
+	if !errors.Is(err, stack.ErrImageUnavailable) {
+		t.Errorf("Up error does not wrap ErrImageUnavailable")
+	}
 	if strings.Contains(msg, "\n") || !strings.Contains(msg, missing) || !strings.Contains(msg, "--skip redis") {
 		t.Errorf("Up error %q, want one line naming %s and --skip redis", msg, missing)
 	}
@@ -577,6 +583,9 @@ func TestUp_PortInUse(t *testing.T) {
 	}
 	msg := err.Error()
 	t.Log(msg)
+	if !errors.Is(err, engine.ErrPortInUse) {
+		t.Errorf("Up error does not wrap engine.ErrPortInUse")
+	}
 	if !strings.Contains(msg, port) || !strings.Contains(msg, "service api") || strings.Contains(msg, "\n") {
 		t.Errorf("Up error %q, want one line naming port %s and service api", msg, port)
 	}

@@ -123,11 +123,13 @@ func foreign(kind, name, project string, labels map[string]string, findErr error
 	case owner == project:
 		return nil
 	case owner == "":
-		return fmt.Errorf("%s %s already exists without an mlops project label, so mlops leaves it alone: "+
+		msg := fmt.Sprintf("%s %s already exists without an mlops project label, so mlops leaves it alone: "+
 			"remove or rename it (docker %s rm %s), or choose another project name", kind, name, kind, name)
+		return &messageError{msg: msg, err: ErrNotOwned}
 	default:
-		return fmt.Errorf("%s %s belongs to mlops project %q, so mlops leaves it alone: "+
+		msg := fmt.Sprintf("%s %s belongs to mlops project %q, so mlops leaves it alone: "+
 			"run down in that project, or choose another project name", kind, name, owner)
+		return &messageError{msg: msg, err: ErrNotOwned}
 	}
 }
 
@@ -150,6 +152,7 @@ func (s *Stack) ensureImages(ctx context.Context, plan *Plan, opts UpOptions) (m
 			problem := fmt.Errorf("image %s for service %s is not available (%w): "+
 				"load it with docker load, or build and tag it, %s",
 				ref, strings.Join(users[ref], ", "), err, opts.MissingImageHint(ref, users[ref]))
+			problem = &messageError{msg: problem.Error(), err: errors.Join(ErrImageUnavailable, err)}
 			problems = append(problems, problem)
 			continue
 		}
