@@ -30,7 +30,7 @@ check fails. --output json prints the results for scripts.`,
 				return err
 			}
 			if doctor.Failed(results) {
-				return SilentError
+				return ErrSilent
 			}
 			return nil
 		},

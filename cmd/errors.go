@@ -29,8 +29,8 @@ func usageErrorf(format string, args ...any) error {
 	return &UsageError{Err: fmt.Errorf(format, args...)}
 }
 
-// SilentError is an error the command has already reported; Main only sets the exit code.
-var SilentError = errors.New("silent error")
+// ErrSilent is an error the command has already reported; Main only sets the exit code.
+var ErrSilent = errors.New("silent error")
 
 // exitCode maps an error returned by a command to the process exit code.
 func exitCode(err error) int {

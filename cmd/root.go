@@ -66,7 +66,7 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	if strings.HasPrefix(err.Error(), "unknown command ") {
 		err = &UsageError{Err: err}
 	}
-	if !errors.Is(err, SilentError) {
+	if !errors.Is(err, ErrSilent) {
 		fmt.Fprintf(f.Streams.Err, "error: %s\n", oneLine(err.Error()))
 		var usage *UsageError
 		if errors.As(err, &usage) {
