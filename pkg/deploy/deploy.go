@@ -1,0 +1,259 @@
+// Package deploy runs the project's compose stack for the CLI: it connects to the
+// Docker engine, loads and plans docker-compose.yml, builds the api image from the
+// running binary, and reports progress and results on the terminal.
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mlops-dev/mlops/pkg/config"
+	"github.com/mlops-dev/mlops/pkg/engine"
+	"github.com/mlops-dev/mlops/pkg/imagebuild"
+	"github.com/mlops-dev/mlops/pkg/scaffold"
+	"github.com/mlops-dev/mlops/pkg/stack"
+	"github.com/mlops-dev/mlops/pkg/ui"
+)
+
+// Options selects the project and what to do with it.
+type Options struct {
+	// Skip leaves services out of the plan, for example one whose image is missing.
+	Skip []string
+	// Services limits restart and logs to these services; empty means all.
+	Services    []string
+	WaitTimeout time.Duration
+	// Binary is the static mlops binary the api image is built from; empty means the
+	// running executable.
+	Binary  string
+	Version string
+
+	Volumes bool // down: remove volumes too
+	Follow  bool // logs: follow
+	Tail    int  // logs: lines from the end; negative means all
+}
+
+// session is one connection to the engine with the project's plan.
+type session struct {
+	cfg   *config.Config
+	eng   *engine.Client
+	plan  *stack.Plan
+	stack *stack.Stack
+}
+
+func open(ctx context.Context, s *ui.Streams, cfg *config.Config, opts Options) (*session, error) {
+	eng, err := engine.New(ctx)
+	if err != nil {
+		return nil, err
+	}
+	project, err := stack.Load(ctx, stack.LoadOptions{Dir: cfg.Dir, Name: cfg.Project, Env: composeEnv()})
+	if err != nil {
+		eng.Close()
+		return nil, err
+	}
+	plan, err := stack.NewPlan(project, stack.PlanOptions{Skip: opts.Skip})
+	if err != nil {
+		eng.Close()
+		return nil, err
+	}
+	return &session{cfg: cfg, eng: eng, plan: plan, stack: stack.New(eng, reporter(s))}, nil
+}
+
+func (ss *session) close() { ss.eng.Close() }
+
+// composeEnv returns the process environment with the user variables that the compose
+// file from init uses. MLOPS_UID and MLOPS_GID let Traefik read the certificate
+// files it mounts. MLOPS_API_UID and MLOPS_API_GID run the api as the host user so
+// that it can read the project's 0600 files, unless that user is root: the api then
+// keeps the image's unprivileged user 65532.
+func composeEnv() []string {
+	env := os.Environ()
+	setDefault := func(name string, value int) {
+		if os.Getenv(name) == "" {
+			env = append(env, name+"="+strconv.Itoa(value))
+		}
+	}
+	setDefault("MLOPS_UID", os.Getuid())
+	setDefault("MLOPS_GID", os.Getgid())
+	if os.Getuid() != 0 {
+		setDefault("MLOPS_API_UID", os.Getuid())
+		setDefault("MLOPS_API_GID", os.Getgid())
+	}
+	return env
+}
+
+// checkBindSources reports a bind mount whose host path is missing. Docker would
+// create an empty directory in its place, which hides the real problem.
+func checkBindSources(plan *stack.Plan) error {
+	for _, svc := range plan.Services {
+		for _, m := range svc.Spec.Mounts {
+			if m.Type != "bind" {
+				continue
+			}
+			if _, err := os.Stat(m.Source); err != nil {
+				return fmt.Errorf("service %s mounts %s, which does not exist (%s); %s",
+					svc.Name, m.Source, m.Target, bindHint(m.Source))
+			}
+		}
+	}
+	return nil
+}
+
+func bindHint(source string) string {
+	switch {
+	case strings.HasSuffix(source, "signing.pub"), strings.HasSuffix(source, "models"):
+		return "run 'mlops train' first to create the signing keys and a model"
+	case strings.HasSuffix(source, "clients.yaml"):
+		return "add a client with 'mlops clients add ID --role predict'"
+	default:
+		return "create it, or fix the path in docker-compose.yml"
+	}
+}
+
+// reporter prints one line per stack event on stderr. Events carry no carriage
+// returns, so the output reads the same on a terminal and in a log.
+func reporter(s *ui.Streams) stack.Reporter {
+	return stack.ReporterFunc(func(ev stack.Event) {
+		if s.Quiet && ev.Action != stack.ActionFailed {
+			return
+		}
+		line := fmt.Sprintf("%-8s %-12s %s", ev.Kind, ev.Object, ev.Action)
+		if ev.Detail != "" {
+			line += ": " + ev.Detail
+		}
+		fmt.Fprintln(s.Err, strings.TrimRight(line, " "))
+	})
+}
+
+// Up builds the api image when the plan uses an mlops image, applies the plan, and
+// prints the status table with the service URLs.
+func Up(ctx context.Context, s *ui.Streams, cfg *config.Config, opts Options) error {
+	ss, err := open(ctx, s, cfg, opts)
+	if err != nil {
+		return err
+	}
+	defer ss.close()
+
+	if err := checkBindSources(ss.plan); err != nil {
+		return err
+	}
+	if err := ss.buildAPIImage(ctx, s, opts); err != nil {
+		return err
+	}
+	if err := ss.stack.Up(ctx, ss.plan, stack.UpOptions{WaitTimeout: opts.WaitTimeout}); err != nil {
+		return err
+	}
+	return ss.printStatus(ctx, s)
+}
+
+// buildAPIImage builds every image of the plan named mlops:TAG from the binary, which
+// is how the api image exists on a machine without a registry.
+func (ss *session) buildAPIImage(ctx context.Context, s *ui.Streams, opts Options) error {
+	binary := opts.Binary
+	if binary == "" {
+		var err error
+		if binary, err = os.Executable(); err != nil {
+			return fmt.Errorf("find the mlops binary for the api image: %w", err)
+		}
+	}
+	for _, svc := range ss.plan.Services {
+		image := svc.Spec.Image
+		if !strings.HasPrefix(image, "mlops:") {
+			continue
+		}
+		built, err := imagebuild.Ensure(ctx, ss.eng, imagebuild.Options{Binary: binary, Tag: image, Version: opts.Version}, nil)
+		if err != nil {
+			return fmt.Errorf("build image %s for service %s: %w", image, svc.Name, err)
+		}
+		if built {
+			s.Statusf("image    %-12s built from %s", image, binary)
+		}
+	}
+	return nil
+}
+
+// Status prints the project's services as a table, or JSON.
+func Status(ctx context.Context, s *ui.Streams, cfg *config.Config, opts Options) error {
+	ss, err := open(ctx, s, cfg, opts)
+	if err != nil {
+		return err
+	}
+	defer ss.close()
+	return ss.printStatus(ctx, s)
+}
+
+func (ss *session) printStatus(ctx context.Context, s *ui.Streams) error {
+	rows, err := ss.stack.Status(ctx, ss.plan.Project, ss.plan)
+	if err != nil {
+		return err
+	}
+	urls := map[string]string{}
+	for _, h := range scaffold.Hosts(ss.cfg.Domain, ss.cfg.HTTPSPort, ss.cfg.Stack.Services) {
+		if urls[h.Service] != "" {
+			urls[h.Service] += " "
+		}
+		urls[h.Service] += h.PublicURL
+	}
+	if s.JSON {
+		type row struct {
+			stack.ServiceStatus
+			URL string `json:"url,omitempty"`
+		}
+		out := make([]row, len(rows))
+		for i, r := range rows {
+			out[i] = row{r, urls[r.Service]}
+		}
+		return s.WriteJSON(out)
+	}
+	t := &ui.Table{Headers: []string{"SERVICE", "CONTAINER", "STATE", "HEALTH", "PORTS", "IMAGE", "URL"}}
+	for _, r := range rows {
+		t.AddRow(r.Service, dash(r.Container), r.State, dash(r.Health), dash(strings.Join(r.Ports, ",")), r.Image, dash(urls[r.Service]))
+	}
+	s.Render(t)
+	return nil
+}
+
+// Down stops and removes the project's containers and networks, and its volumes
+// with opts.Volumes.
+func Down(ctx context.Context, s *ui.Streams, cfg *config.Config, opts Options) error {
+	ss, err := open(ctx, s, cfg, opts)
+	if err != nil {
+		return err
+	}
+	defer ss.close()
+	return ss.stack.Down(ctx, ss.plan.Project, stack.DownOptions{Volumes: opts.Volumes})
+}
+
+// Restart restarts the selected services and waits for their health checks.
+func Restart(ctx context.Context, s *ui.Streams, cfg *config.Config, opts Options) error {
+	ss, err := open(ctx, s, cfg, opts)
+	if err != nil {
+		return err
+	}
+	defer ss.close()
+	if err := ss.stack.Restart(ctx, ss.plan, stack.RestartOptions{Services: opts.Services, WaitTimeout: opts.WaitTimeout}); err != nil {
+		return err
+	}
+	return ss.printStatus(ctx, s)
+}
+
+// Logs writes the selected services' logs to w, each line prefixed by its service.
+func Logs(ctx context.Context, s *ui.Streams, cfg *config.Config, opts Options, w io.Writer) error {
+	ss, err := open(ctx, s, cfg, opts)
+	if err != nil {
+		return err
+	}
+	defer ss.close()
+	return ss.stack.Logs(ctx, ss.plan.Project, stack.LogsOptions{Services: opts.Services, Follow: opts.Follow, Tail: opts.Tail}, w)
+}
+
+func dash(v string) string {
+	if v == "" {
+		return "-"
+	}
+	return v
+}
