@@ -264,3 +264,15 @@ func (s *ClientStore) reloadLocked() error {
 	s.clients, s.modTime, s.size = clients, info.ModTime(), info.Size()
 	return nil
 }
+
+// EnsureClientsFile writes an empty client file at path, mode 0600, unless one exists.
+// mlops up calls it so that the api container always has a file to mount.
+func EnsureClientsFile(path string) error {
+	if _, err := os.Stat(path); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	s := &ClientStore{path: path, cost: DefaultBcryptCost}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.saveLocked(nil)
+}

@@ -134,19 +134,21 @@ func serveAndPredict(ctx context.Context, s *ui.Streams, opts Options, reg *regi
 		return err
 	}
 	s.Statusf("4. issued a token for subject %q with roles predict, read, valid until %s",
-		claims.Subject, claims.ExpiresAt.Local().Format("15:04"))
+		claims.Subject, claims.ExpiresAt.Local().Format("2006-01-02 15:04 MST"))
 
 	if err := predictOnce(ctx, s, baseURL, token); err != nil {
 		return err
 	}
-	printCurl(s, baseURL, token)
-
 	if opts.Once {
 		stop()
 		return <-served
 	}
+
+	printCurl(s, baseURL, token)
 	s.Statusf("serving until Ctrl-C")
-	return <-served
+	err = <-served
+	s.Statusf("stopped serving; the model stays in %s", filepath.Join(opts.Dir, "models"))
+	return err
 }
 
 func predictOnce(ctx context.Context, s *ui.Streams, baseURL, token string) error {
@@ -179,7 +181,9 @@ func printCurl(s *ui.Streams, baseURL, token string) {
 	for i, v := range sample {
 		values[i] = fmt.Sprint(v)
 	}
-	fmt.Fprintf(s.Out, "\nTry it yourself while the demo serves:\n  curl -s -H 'Authorization: Bearer %s' \\\n    -d '{\"features\":[%s]}' %s/predict\n",
+	fmt.Fprintf(s.Out, "\nTry it yourself while the demo serves:\n"+
+		"  curl -s -H 'Authorization: Bearer %s' \\\n"+
+		"    -H 'Content-Type: application/json' -d '{\"features\":[%s]}' %s/predict\n",
 		token, strings.Join(values, ","), baseURL)
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mlops-dev/mlops/pkg/auth"
 	"github.com/mlops-dev/mlops/pkg/config"
 	"github.com/mlops-dev/mlops/pkg/engine"
 	"github.com/mlops-dev/mlops/pkg/imagebuild"
@@ -107,8 +108,6 @@ func bindHint(source string) string {
 	switch {
 	case strings.HasSuffix(source, "signing.pub"), strings.HasSuffix(source, "models"):
 		return "run 'mlops train' first to create the signing keys and a model"
-	case strings.HasSuffix(source, "clients.yaml"):
-		return "add a client with 'mlops clients add ID --role predict'"
 	default:
 		return "create it, or fix the path in docker-compose.yml"
 	}
@@ -138,6 +137,9 @@ func Up(ctx context.Context, s *ui.Streams, cfg *config.Config, opts Options) er
 	}
 	defer ss.close()
 
+	if err := auth.EnsureClientsFile(cfg.Path(cfg.Serve.ClientsFile)); err != nil {
+		return fmt.Errorf("serve.clients_file: %w", err)
+	}
 	if err := checkBindSources(ss.plan); err != nil {
 		return err
 	}

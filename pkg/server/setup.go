@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
 
 	"github.com/redis/go-redis/v9"
 
@@ -22,6 +21,9 @@ import (
 // set, else in-memory only. modelRef overrides models.name and models.alias when not
 // empty. The returned close function releases the Redis client.
 func OptionsFromConfig(cfg *config.Config, modelRef string, logger *slog.Logger) (Options, func(), error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	opts := Options{
 		Addr: cfg.Serve.Addr, MetricsAddr: cfg.Serve.MetricsAddr,
 		TLSCert: cfg.Path(cfg.Serve.TLSCert), TLSKey: cfg.Path(cfg.Serve.TLSKey),
@@ -102,16 +104,28 @@ func tokenOptions(opts *Options, cfg *config.Config) error {
 		return err
 	}
 
+	// POST /token needs the signing key. The client file may be missing or empty at
+	// start: the store rereads it when it changes, so clients added later can log in.
 	canSign := authCfg.Algorithm == auth.AlgHS256 || authCfg.Keys[0].PrivateKey != nil
-	clientsPath := cfg.Path(cfg.Serve.ClientsFile)
-	if _, statErr := os.Stat(clientsPath); !canSign || errors.Is(statErr, fs.ErrNotExist) {
-		return nil // no client file or no signing key: POST /token stays off
+	if !canSign {
+		opts.Logger.Info("POST /token is off: the token algorithm's private key is not configured",
+			"algorithm", authCfg.Algorithm)
+		return nil
 	}
 	if opts.Issuer, err = auth.NewIssuer(authCfg); err != nil {
 		return err
 	}
-	if opts.Clients, err = auth.OpenClients(clientsPath); err != nil {
-		return err
+	opts.Clients, err = auth.OpenClients(cfg.Path(cfg.Serve.ClientsFile))
+	if errors.Is(err, fs.ErrPermission) {
+		// A stack started by root runs the api as user 65532, which cannot read root's
+		// 0600 client file. Offline tokens from 'mlops token' still work.
+		opts.Logger.Warn("POST /token is off: the client file is not readable by this user",
+			"file", cfg.Serve.ClientsFile, "error", err.Error())
+		opts.Issuer = nil
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("serve.clients_file: %w", err)
 	}
 	return nil
 }
