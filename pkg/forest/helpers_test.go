@@ -10,9 +10,9 @@ import (
 	"testing"
 )
 
-// datasetsDir holds the shared CSV files: a header row, numeric features,
+// datasetsDir holds the reference CSV files: a header row, numeric features,
 // and a string class label in the last column.
-const datasetsDir = "../../../shared/datasets"
+const datasetsDir = "../../testdata/datasets"
 
 type labeledData struct {
 	X       [][]float64
@@ -26,7 +26,7 @@ func loadCSV(tb testing.TB, name string) labeledData {
 	tb.Helper()
 	file, err := os.Open(filepath.Join(datasetsDir, name+".csv"))
 	if err != nil {
-		tb.Skipf("data set %s not available: %v", name, err)
+		tb.Fatalf("data set %s: %v", name, err)
 	}
 	defer file.Close()
 
