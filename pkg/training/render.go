@@ -17,8 +17,28 @@ func Render(s *ui.Streams, res *Result) error {
 	if res.Version == 0 {
 		return nil
 	}
+	renderFeatures(s, res)
 	renderMetrics(s, res)
 	return nil
+}
+
+// renderFeatures prints the features in the order the model expects them, with the
+// training statistics the server uses to flag out-of-distribution inputs.
+func renderFeatures(s *ui.Streams, res *Result) {
+	t := &ui.Table{
+		Title:   fmt.Sprintf("Features (in request order; label %q)", res.Spec.Label),
+		Headers: []string{"#", "FEATURE", "MIN", "MAX", "MEAN", "STD"},
+	}
+	for i, name := range res.Spec.Features {
+		if i < len(res.Spec.Stats) {
+			st := res.Spec.Stats[i]
+			t.AddRow(i, name, fmt.Sprintf("%.4g", st.Min), fmt.Sprintf("%.4g", st.Max), fmt.Sprintf("%.4g", st.Mean), fmt.Sprintf("%.4g", st.Std))
+			continue
+		}
+		t.AddRow(i, name, "-", "-", "-", "-")
+	}
+	s.Render(t)
+	fmt.Fprintln(s.Out)
 }
 
 // RenderChecks prints the data checks as a table.
