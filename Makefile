@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 BIN     := bin/mlops
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: help build test run bench lint fmt clean release-check
+.PHONY: help build test run bench bench-forest lint fmt clean release-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -22,6 +22,9 @@ run: build ## train on the built-in Iris data and run the end-to-end demo
 
 bench: ## run the benchmarks (training speed, prediction, HTTP load)
 	go test -run '^$$' -bench . -benchmem ./pkg/...
+
+bench-forest: ## compare forest fit time with scikit-learn (needs python3-sklearn)
+	scripts/bench-forest.sh
 
 lint: ## gofmt, go vet and staticcheck, as CI runs them
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1)
