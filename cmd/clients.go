@@ -2,10 +2,13 @@ package cmd
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mlops-dev/mlops/pkg/auth"
+	"github.com/mlops-dev/mlops/pkg/client"
 	"github.com/mlops-dev/mlops/pkg/ui"
 )
 
@@ -30,6 +33,9 @@ func newClientsCmd(f *Factory) *cobra.Command {
 		Short: "Add a client and print its secret once (only a bcrypt hash is stored)",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := validateClientArgs(args[0], roles); err != nil {
+				return err
+			}
 			store, err := open()
 			if err != nil {
 				return err
@@ -41,7 +47,7 @@ func newClientsCmd(f *Factory) *cobra.Command {
 			if f.Streams.JSON {
 				return f.Streams.WriteJSON(map[string]any{"client_id": args[0], "client_secret": secret, "roles": roles})
 			}
-			f.Streams.Statusf("added client %s with roles %v; the secret below is shown only once", args[0], roles)
+			f.Streams.Statusf("added client %s with roles %s; the secret below is shown only once", args[0], strings.Join(roles, ", "))
 			_, err = fmt.Fprintln(f.Streams.Out, secret)
 			return err
 		},
@@ -66,7 +72,7 @@ func newClientsCmd(f *Factory) *cobra.Command {
 			}
 			t := &ui.Table{Headers: []string{"CLIENT", "ROLES", "CREATED"}}
 			for _, c := range clients {
-				t.AddRow(c.ID, fmt.Sprint(c.Roles), c.CreatedAt.Local().Format("2006-01-02 15:04"))
+				t.AddRow(c.ID, strings.Join(c.Roles, ","), c.CreatedAt.Local().Format("2006-01-02 15:04"))
 			}
 			f.Streams.Render(t)
 			return nil
@@ -91,4 +97,20 @@ func newClientsCmd(f *Factory) *cobra.Command {
 	}
 	cmd.AddCommand(add, list, remove)
 	return cmd
+}
+
+// clientIDPattern is the client id rule of auth.ClientStore.Add.
+// NOTE: auth keeps its copy unexported; the two must change together.
+var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// validateClientArgs reports a bad client id or --role as a usage error
+// before the clients file is opened.
+func validateClientArgs(id string, roles []string) error {
+	if !clientIDPattern.MatchString(id) {
+		return usageErrorf("client id %q is invalid: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", id)
+	}
+	if err := client.ValidateRoles(roles); err != nil {
+		return &UsageError{Err: err}
+	}
+	return nil
 }

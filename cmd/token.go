@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mlops-dev/mlops/pkg/client"
+	"github.com/mlops-dev/mlops/pkg/config"
 )
 
 func init() { register(newTokenCmd) }
@@ -69,6 +70,9 @@ func runToken(cmd *cobra.Command, f *Factory, opts *tokenOptions) error {
 		return err
 	}
 	if opts.clientID == "" {
+		if err := validateTokenFlags(cfg, opts); err != nil {
+			return err
+		}
 		tok, err := client.IssueToken(cfg, opts.subject, opts.roles, opts.ttl)
 		if err != nil {
 			return err
@@ -92,4 +96,16 @@ func runToken(cmd *cobra.Command, f *Factory, opts *tokenOptions) error {
 		return err
 	}
 	return client.RenderToken(f.Streams, tok)
+}
+
+// validateTokenFlags reports a bad --ttl or --role as a usage error before
+// the signing key is loaded.
+func validateTokenFlags(cfg *config.Config, opts *tokenOptions) error {
+	if err := client.ValidateTTL(cfg, opts.ttl); err != nil {
+		return &UsageError{Err: err}
+	}
+	if err := client.ValidateRoles(opts.roles); err != nil {
+		return &UsageError{Err: err}
+	}
+	return nil
 }

@@ -63,8 +63,12 @@ func TestTokenCmd_Errors(t *testing.T) {
 	}{
 		{"no subject", []string{"token", "--role", "predict"}, ExitUsage, "--sub NAME is required"},
 		{"no role", []string{"token", "--sub", "a"}, ExitUsage, "--role is required"},
-		{"unknown role", []string{"token", "--sub", "a", "--role", "root"}, ExitError, `unknown role "root"`},
-		{"ttl above max", []string{"token", "--sub", "a", "--role", "read", "--ttl", "48h"}, ExitError, "exceeds auth.max_ttl"},
+		{"unknown role", []string{"token", "--sub", "a", "--role", "bogus"}, ExitUsage,
+			`unknown role "bogus"; known roles: admin, feedback, predict, read`},
+		{"ttl above max", []string{"token", "--sub", "a", "--role", "read", "--ttl", "48h"}, ExitUsage,
+			"ttl 48h0m0s exceeds auth.max_ttl 24h0m0s"},
+		{"negative ttl", []string{"token", "--sub", "a", "--role", "read", "--ttl", "-5m"}, ExitUsage,
+			"ttl -5m0s must be positive"},
 		{"client id with role", []string{"token", "--client-id", "ci", "--role", "read"}, ExitUsage, "takes no --sub or --role"},
 		{"secret not from a pipe", []string{"token", "--client-id", "ci"}, ExitError, "stdin is not a terminal"},
 	}

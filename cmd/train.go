@@ -76,13 +76,18 @@ func runTrain(cmd *cobra.Command, f *Factory, opts *trainOptions) error {
 	if cfg.Train.TestSize <= 0 || cfg.Train.TestSize >= 1 {
 		return usageErrorf("--test-size: %g must be between 0 and 1", cfg.Train.TestSize)
 	}
+	params := trainParams(cfg)
+	params.MaxFeatures, params.Workers = opts.maxFeatures, opts.workers
+	// A --max-features above the feature count depends on the data, so
+	// training reports it later as a plain error.
+	if err := params.Validate(); err != nil {
+		return &UsageError{Err: err}
+	}
 	key, err := loadOrCreateSigningKey(f, cfg)
 	if err != nil {
 		return err
 	}
 
-	params := trainParams(cfg)
-	params.MaxFeatures, params.Workers = opts.maxFeatures, opts.workers
 	progress := f.Streams.NewProgress("training", params.Trees)
 	res, err := training.Run(cmd.Context(), training.Options{
 		Data: opts.data, Read: read, Params: params,

@@ -81,6 +81,11 @@ func TestTrain_UsageErrors(t *testing.T) {
 		{"bad delimiter", []string{"train", "--delimiter", "|"}, "--delimiter"},
 		{"bad test size", []string{"train", "--test-size", "1.5"}, "--test-size"},
 		{"bad output", []string{"train", "--output", "xml"}, "--output"},
+		{"zero trees", []string{"train", "--trees", "0"}, "invalid tree count 0: must be at least 1"},
+		{"negative max depth", []string{"train", "--max-depth", "-1"}, "invalid max depth -1"},
+		{"zero min samples leaf", []string{"train", "--min-samples-leaf", "0"}, "invalid min samples per leaf 0"},
+		{"negative max features", []string{"train", "--max-features", "-2"}, "invalid max features -2"},
+		{"negative workers", []string{"train", "--workers", "-1"}, "invalid worker count -1"},
 		{"extra argument", []string{"train", "iris.csv"}, "accepts 0 arg"},
 		{"unknown command", []string{"trian"}, "unknown command"},
 	}
@@ -94,6 +99,27 @@ func TestTrain_UsageErrors(t *testing.T) {
 				t.Errorf("stderr = %q, want it to contain %q", stderr, tt.want)
 			}
 		})
+	}
+}
+
+func TestTrain_MaxFeaturesAboveFeatureCount(t *testing.T) {
+	dir := t.TempDir()
+	code, _, stderr := runCLI(t, dir, "train", "--max-features", "9", "--trees", "5", "--cv", "0")
+	if code != ExitError {
+		t.Errorf("exit code = %d, want %d (depends on the data); stderr: %s", code, ExitError, stderr)
+	}
+	if !strings.Contains(stderr, "9") {
+		t.Errorf("stderr = %q, want it to name the value 9", stderr)
+	}
+}
+
+func TestTrain_BadParamsCreateNoKey(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, stderr := runCLI(t, dir, "train", "--trees", "0"); code != ExitUsage {
+		t.Fatalf("exit code = %d, want %d; stderr: %s", code, ExitUsage, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "keys")); !os.IsNotExist(err) {
+		t.Errorf("keys folder after a usage error: stat error = %v, want not exist", err)
 	}
 }
 

@@ -20,14 +20,19 @@ import (
 // Error is a failed API call explained for people: what went wrong and
 // the one thing to do about it.
 type Error struct {
-	// What states the failure, Fix the next step.
+	// What states the failure, Fix the next step ("" when there is none).
 	What, Fix string
 	// Status is the HTTP status of the server's response, or 0 without one.
 	Status int
 	Err    error
 }
 
-func (e *Error) Error() string { return e.What + "; " + e.Fix }
+func (e *Error) Error() string {
+	if e.Fix == "" {
+		return e.What
+	}
+	return e.What + "; " + e.Fix
+}
 
 // Unwrap returns the underlying error, often an *api.Error.
 func (e *Error) Unwrap() error { return e.Err }
@@ -165,17 +170,51 @@ func (c *Conn) explainStatus(e *api.Error) *Error {
 	return out
 }
 
+// unauthorizedFix returns the next step for a 401 with code, or "" for a
+// code it does not know. A token minted here failing a
+// key or claim check means this project's auth settings differ from the
+// server's, so the fix names the setting, not `mlops token`.
 func (c *Conn) unauthorizedFix(code string) string {
-	switch {
-	case code == auth.CodeTokenMissing:
+	minted := c.TokenSource == TokenMinted
+	switch code {
+	case auth.CodeInvalidClient:
+		return "check --client-id and MLOPS_CLIENT_SECRET; on the server, `mlops clients list` shows the client ids, " +
+			"and `mlops clients remove ID` then `mlops clients add ID` issues a new secret"
+	case auth.CodeTokenMissing:
 		return "no token was sent; set MLOPS_API_TOKEN or configure auth.secret so one is minted here"
-	case c.TokenSource == TokenMinted:
-		return "the server does not accept tokens signed here; make auth.secret (MLOPS_AUTH_SECRET) or the auth key, " +
-			"auth.issuer and auth.audience match the server's"
-	case code == auth.CodeTokenExpired:
-		return "the token has expired; get a new one with `mlops token` and set MLOPS_API_TOKEN"
+	case auth.CodeTokenMalformed:
+		if minted {
+			return "the token minted here is not one the server can parse; check that both run the same mlops version"
+		}
+		return "check that --token, MLOPS_API_TOKEN or api.token holds the whole token as `mlops token` prints it"
+	case auth.CodeTokenExpired:
+		if minted {
+			return "the token minted here expired on arrival; check that the clocks of this machine and the server agree"
+		}
+		return "get a new token with `mlops token` and set MLOPS_API_TOKEN"
+	case auth.CodeTokenNotYetValid:
+		return "check that the clocks of this machine and the server agree"
+	case auth.CodeTokenInvalidSignature:
+		return mismatchFix(minted, "auth.secret (MLOPS_AUTH_SECRET) or auth.private_key")
+	case auth.CodeTokenWrongIssuer:
+		return mismatchFix(minted, "auth.issuer")
+	case auth.CodeTokenWrongAudience:
+		return mismatchFix(minted, "auth.audience")
+	case auth.CodeTokenUnknownKID:
+		return mismatchFix(minted, "auth.key_id")
+	case auth.CodeTokenAlgorithm:
+		return mismatchFix(minted, "auth.algorithm")
 	}
-	return "the token is expired or signed with another key; get a new one with `mlops token` and set MLOPS_API_TOKEN"
+	return ""
+}
+
+// mismatchFix returns the fix for a token that the server rejects because
+// setting differs between the server and where the token was signed.
+func mismatchFix(minted bool, setting string) string {
+	if minted {
+		return fmt.Sprintf("the server does not accept tokens signed here; make %s here match the server's", setting)
+	}
+	return fmt.Sprintf("get a new token with `mlops token` in a project whose %s matches the server's", setting)
 }
 
 // missingRole extracts the role from the server's role_missing message

@@ -15,6 +15,7 @@ import (
 	"github.com/mlops-dev/mlops/pkg/auth"
 	"github.com/mlops-dev/mlops/pkg/certs"
 	"github.com/mlops-dev/mlops/pkg/client/clienttest"
+	"github.com/mlops-dev/mlops/pkg/config"
 	"github.com/mlops-dev/mlops/pkg/ratelimit"
 	"github.com/mlops-dev/mlops/pkg/ui"
 )
@@ -116,7 +117,7 @@ func TestExplain_Status(t *testing.T) {
 		a.Config.API.Token = readOnly.Token[:len(readOnly.Token)-4] + "AAAA"
 		defer func() { a.Config.API.Token = "" }()
 		e := predictError(t, connect(t, a, Options{}))
-		wantHint(t, e, "401 token_invalid_signature", "expired or signed with another key; get a new one with `mlops token`")
+		wantHint(t, e, "401 token_invalid_signature", "get a new token with `mlops token` in a project whose auth.secret")
 	})
 	t.Run("401 for a minted token with a wrong secret", func(t *testing.T) {
 		good := a.Config.Auth.Secret
@@ -166,4 +167,117 @@ func TestExplain_PlainHTTPToTLSServer(t *testing.T) {
 	a.Config.API.URL = strings.Replace(a.Config.API.URL, "https://", "http://", 1)
 	e := predictError(t, connect(t, a, Options{}))
 	wantHint(t, e, "speaks HTTPS, not plain HTTP", "use an https:// URL")
+}
+
+func TestExplain_Unauthorized(t *testing.T) {
+	a := clienttest.Start(t, clienttest.Options{})
+	// signed returns a predict token signed with the server's secret but
+	// with one auth setting changed.
+	signed := func(t *testing.T, change func(*config.AuthConfig)) string {
+		t.Helper()
+		cfg := *a.Config
+		change(&cfg.Auth)
+		tok, err := IssueToken(&cfg, "alice", []string{auth.RolePredict}, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok.Token
+	}
+	tests := []struct {
+		name  string
+		token string                   // configured token; "" mints one with mint
+		mint  func(*config.AuthConfig) // changes the auth settings used to mint
+		what  string
+		fix   string
+	}{
+		{"malformed token", "bad", nil, "401 token_malformed: token is not a well-formed JWT",
+			"check that --token, MLOPS_API_TOKEN or api.token holds the whole token"},
+		{"configured token with another issuer", signed(t, func(c *config.AuthConfig) { c.Issuer = "other" }), nil,
+			"401 token_wrong_issuer", "get a new token with `mlops token` in a project whose auth.issuer matches the server's"},
+		{"configured token with another audience", signed(t, func(c *config.AuthConfig) { c.Audience = "other" }), nil,
+			"401 token_wrong_audience", "whose auth.audience matches the server's"},
+		{"minted token with another issuer", "", func(c *config.AuthConfig) { c.Issuer = "other" },
+			"401 token_wrong_issuer", "the server does not accept tokens signed here; make auth.issuer here match the server's"},
+		{"minted token with another key id", "", func(c *config.AuthConfig) { c.KeyID = "other" },
+			"401 token_unknown_kid", "make auth.key_id here match the server's"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := *a.Config
+			cfg.API.Token = tt.token
+			if tt.mint != nil {
+				tt.mint(&cfg.Auth)
+			}
+			c, err := Connect(&cfg, Options{MintRoles: []string{auth.RolePredict}})
+			if err != nil {
+				t.Fatalf("Connect: %v", err)
+			}
+			defer c.Close()
+			e := predictError(t, c)
+			wantHint(t, e, tt.what, tt.fix)
+			if strings.Contains(e.Error(), "expired") {
+				t.Errorf("Error() = %q, want no mention of expiry", e.Error())
+			}
+		})
+	}
+}
+
+func TestExplain_InvalidClient(t *testing.T) {
+	a := clienttest.Start(t, clienttest.Options{})
+	if _, err := a.Clients.Add("ci", []string{auth.RolePredict}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := FetchToken(context.Background(), connect(t, a, Options{}), "ci", "wrong-secret")
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("FetchToken error = %v (%T), want *client.Error", err, err)
+	}
+	wantHint(t, e, "401 invalid_client: client id or secret is wrong", "check --client-id and MLOPS_CLIENT_SECRET")
+	if strings.Contains(e.Error(), "token") && strings.Contains(e.Error(), "expired") {
+		t.Errorf("Error() = %q, want no hint about token expiry", e.Error())
+	}
+}
+
+func TestUnauthorizedFix_EveryCode(t *testing.T) {
+	tests := []struct {
+		code   string
+		minted bool
+		want   string // "" means no fix
+	}{
+		{auth.CodeInvalidClient, false, "check --client-id and MLOPS_CLIENT_SECRET"},
+		{auth.CodeTokenMissing, false, "no token was sent; set MLOPS_API_TOKEN"},
+		{auth.CodeTokenMalformed, false, "holds the whole token as `mlops token` prints it"},
+		{auth.CodeTokenMalformed, true, "check that both run the same mlops version"},
+		{auth.CodeTokenExpired, false, "get a new token with `mlops token` and set MLOPS_API_TOKEN"},
+		{auth.CodeTokenExpired, true, "clocks of this machine and the server agree"},
+		{auth.CodeTokenNotYetValid, false, "clocks of this machine and the server agree"},
+		{auth.CodeTokenInvalidSignature, false, "in a project whose auth.secret (MLOPS_AUTH_SECRET) or auth.private_key matches"},
+		{auth.CodeTokenInvalidSignature, true, "make auth.secret (MLOPS_AUTH_SECRET) or auth.private_key here match"},
+		{auth.CodeTokenWrongIssuer, false, "whose auth.issuer matches the server's"},
+		{auth.CodeTokenWrongAudience, true, "make auth.audience here match the server's"},
+		{auth.CodeTokenUnknownKID, false, "whose auth.key_id matches the server's"},
+		{auth.CodeTokenAlgorithm, false, "whose auth.algorithm matches the server's"},
+		{auth.CodeTokenAlgorithm, true, "make auth.algorithm here match the server's"},
+		{"some_future_code", false, ""},
+	}
+	for _, tt := range tests {
+		c := &Conn{TokenSource: TokenConfigured}
+		if tt.minted {
+			c.TokenSource = TokenMinted
+		}
+		got := c.unauthorizedFix(tt.code)
+		if tt.want == "" && got != "" {
+			t.Errorf("unauthorizedFix(%s, minted %t) = %q, want no fix", tt.code, tt.minted, got)
+		}
+		if !strings.Contains(got, tt.want) {
+			t.Errorf("unauthorizedFix(%s, minted %t) = %q, want it to contain %q", tt.code, tt.minted, got, tt.want)
+		}
+	}
+}
+
+func TestError_WithoutFix(t *testing.T) {
+	e := &Error{What: "the API returned 401 some_future_code: no"}
+	if got, want := e.Error(), "the API returned 401 some_future_code: no"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
 }

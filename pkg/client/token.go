@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,16 +26,12 @@ type Token struct {
 }
 
 // IssueToken signs a token offline with the configured auth key or secret.
-// It rejects unknown roles and a ttl that is not positive or exceeds
-// auth.max_ttl.
+// It rejects unknown roles and a ttl that ValidateTTL rejects.
 func IssueToken(cfg *config.Config, subject string, roles []string, ttl time.Duration) (*Token, error) {
-	if ttl <= 0 {
-		return nil, fmt.Errorf("ttl %s must be positive", ttl)
+	if err := ValidateTTL(cfg, ttl); err != nil {
+		return nil, err
 	}
-	if ttl > cfg.Auth.MaxTTL {
-		return nil, fmt.Errorf("ttl %s exceeds auth.max_ttl %s; ask for less or raise auth.max_ttl", ttl, cfg.Auth.MaxTTL)
-	}
-	if err := auth.ValidateRoles(roles); err != nil {
+	if err := ValidateRoles(roles); err != nil {
 		return nil, err
 	}
 	ac, err := auth.ConfigFrom(cfg.Auth, cfg.Dir)
@@ -50,6 +47,33 @@ func IssueToken(cfg *config.Config, subject string, roles []string, ttl time.Dur
 		return nil, err
 	}
 	return &Token{Token: raw, Subject: claims.Subject, Roles: claims.Roles, ExpiresAt: claims.ExpiresAt.Time}, nil
+}
+
+// ValidateTTL rejects a token lifetime that is not positive or exceeds
+// auth.max_ttl.
+func ValidateTTL(cfg *config.Config, ttl time.Duration) error {
+	if ttl <= 0 {
+		return fmt.Errorf("ttl %s must be positive", ttl)
+	}
+	if ttl > cfg.Auth.MaxTTL {
+		return fmt.Errorf("ttl %s exceeds auth.max_ttl %s; ask for less or raise auth.max_ttl", ttl, cfg.Auth.MaxTTL)
+	}
+	return nil
+}
+
+// ValidateRoles rejects an empty list and names outside auth.Roles, listing
+// the known roles comma-separated.
+func ValidateRoles(roles []string) error {
+	known := strings.Join(auth.Roles, ", ")
+	if len(roles) == 0 {
+		return fmt.Errorf("no roles given; known roles: %s", known)
+	}
+	for _, r := range roles {
+		if !slices.Contains(auth.Roles, r) {
+			return fmt.Errorf("unknown role %q; known roles: %s", r, known)
+		}
+	}
+	return nil
 }
 
 // FetchToken exchanges client credentials for a token at POST /token.
