@@ -12,10 +12,12 @@ import (
 
 func TestCheckAPI(t *testing.T) {
 	env, _ := apiEnv(t, clienttest.Options{})
-	want(t, runCheck(t, env, "api"), StatusPass, "responds to /health and /ready, serving iris:v1 with the memory rate limiter", "")
+	env.Config.Redis.Addr = ""
+	want(t, runCheck(t, env, "api"), StatusPass,
+		"responds to /health and /ready, serving iris:v1 with the in-memory limiter (redis.addr is not set)", "")
 
 	env.Config.Redis.Addr = "127.0.0.1:6379"
-	want(t, runCheck(t, env, "api"), StatusWarn, "limits rates in memory: it cannot reach Redis", "start Redis")
+	want(t, runCheck(t, env, "api"), StatusWarn, "limits rates in memory: it cannot reach Redis at 127.0.0.1:6379", "start Redis")
 
 	down := &Env{Config: env.Config, Resolver: env.Resolver}
 	down.Config.API.URL = "http://" + closedAddr(t)
@@ -65,7 +67,7 @@ func TestCheckRedis(t *testing.T) {
 	want(t, runCheck(t, env, "redis"), StatusFail, "Redis at "+srv.Addr+" is unreachable: connection refused", "start Redis")
 
 	env.Config.Redis.Addr = ""
-	want(t, runCheck(t, env, "redis"), StatusSkip, "redis.addr is empty", "")
+	want(t, runCheck(t, env, "redis"), StatusPass, "in-memory limiter (redis.addr is not set)", "")
 
 	env.Config.Redis.Addr = "redis:6379"
 	want(t, runCheck(t, env, "redis"), StatusSkip, "names a service inside the stack's network", "")

@@ -66,8 +66,13 @@ func checkAPI(ctx context.Context, env *Env) Result {
 	if ready.Model != nil {
 		model = fmt.Sprintf("%s:v%d", ready.Model.Name, ready.Model.Version)
 	}
-	if env.Config.Redis.Addr != "" && ready.Limiter == "memory" {
-		return warn(fmt.Sprintf("%s serves %s but limits rates in memory: it cannot reach Redis", c.URL, model),
+	if ready.Limiter == "memory" {
+		if env.Config.Redis.Addr == "" {
+			return pass("%s responds to /health and /ready, serving %s with the in-memory limiter (redis.addr is not set)",
+				c.URL, model)
+		}
+		return warn(fmt.Sprintf("%s serves %s but limits rates in memory: it cannot reach Redis at %s",
+			c.URL, model, env.Config.Redis.Addr),
 			"start Redis or correct redis.addr as the server sees it; the API returns to Redis by itself")
 	}
 	return pass("%s responds to /health and /ready, serving %s with the %s rate limiter", c.URL, model, ready.Limiter)

@@ -15,7 +15,9 @@ import (
 func checkRedis(ctx context.Context, env *Env) Result {
 	cfg := env.Config.Redis
 	if cfg.Addr == "" {
-		return skip("", "redis.addr is empty, so the API limits rates in memory")
+		// The in-memory limiter is the default. It suits one API process,
+		// and only several processes need redis.addr to share limits.
+		return pass("in-memory limiter (redis.addr is not set)")
 	}
 	host, _, err := net.SplitHostPort(cfg.Addr)
 	if err != nil {
