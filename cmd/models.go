@@ -1,8 +1,10 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -142,7 +144,8 @@ func newModelsVerifyCmd(f *Factory) *cobra.Command {
 			}
 			for _, s := range list {
 				if !s.Verified {
-					return fmt.Errorf("%s:v%d: %s", s.Name, s.Version, s.Problem)
+					// Problem already names the model and version.
+					return errors.New(s.Problem)
 				}
 			}
 			if len(list) == 0 {
@@ -234,27 +237,63 @@ func exportTo(reg *registry.Registry, name string, version int, path string, f *
 	return nil
 }
 
+type modelsImportOptions struct {
+	publicKey string
+}
+
 func newModelsImportCmd(f *Factory) *cobra.Command {
-	return &cobra.Command{
+	opts := &modelsImportOptions{}
+	cmd := &cobra.Command{
 		Use:   "import FILE.tar.gz",
 		Short: "Verify a signed archive and add its version to the registry",
-		Args:  exactArgs(1),
+		Long: `Import verifies the signature of an archive written by mlops models export with the
+project's public key (keys.public), or with --public-key, and adds the version to the
+registry. An archive exported by another project needs that project's public key.`,
+		Example: `  mlops models import iris-v3.tar.gz
+  mlops models import iris-v3.tar.gz --public-key ../other-project/keys/signing.pub`,
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			reg, pub, err := openRegistry(f)
-			if err != nil {
-				return err
-			}
-			fh, err := os.Open(args[0])
-			if err != nil {
-				return fmt.Errorf("open archive: %w", err)
-			}
-			defer fh.Close()
-			name, version, err := reg.Import(fh, pub)
-			if err != nil {
-				return fmt.Errorf("import %s: %w", args[0], err)
-			}
-			f.Streams.Statusf("imported %s:v%d (signature verified)", name, version)
-			return nil
+			return runModelsImport(f, opts, args[0])
 		},
 	}
+	cmd.Flags().StringVar(&opts.publicKey, "public-key", "",
+		"Ed25519 public key (PEM) that verifies the archive (default: keys.public)")
+	return cmd
+}
+
+func runModelsImport(f *Factory, opts *modelsImportOptions, archive string) error {
+	cfg, err := f.Config()
+	if err != nil {
+		return err
+	}
+	keyPath, keySource := cfg.Path(cfg.Keys.Public), "keys.public"
+	if opts.publicKey != "" {
+		keyPath, keySource = opts.publicKey, "--public-key"
+	}
+	pub, err := registry.LoadPublicKey(keyPath)
+	if err != nil {
+		return err
+	}
+	fh, err := os.Open(archive)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	name, version, err := registry.Open(cfg.Path(cfg.Models.Dir)).Import(fh, pub)
+	if err != nil {
+		return explainImportError(archive, keyPath, keySource, err)
+	}
+	f.Streams.Statusf("imported %s:v%d (signature verified with %s)", name, version, keyPath)
+	return nil
+}
+
+// explainImportError adds the key that was used, and what to do, to an
+// archive signed by another key.
+func explainImportError(archive, keyPath, keySource string, err error) error {
+	var verr *registry.VerifyError
+	if errors.As(err, &verr) && verr.File == "manifest.sig" && strings.HasPrefix(verr.Reason, "signed by another key") {
+		return fmt.Errorf("%s: %w; the public key used is %s (%s), and an archive from another project "+
+			"needs that project's public key: pass it with --public-key FILE", archive, err, keyPath, keySource)
+	}
+	return fmt.Errorf("%s: %w", archive, err)
 }

@@ -13,10 +13,12 @@ import (
 
 // Summary describes one version in the registry for listing.
 type Summary struct {
-	Name      string    `json:"name"`
-	Version   int       `json:"version"`
-	Aliases   []string  `json:"aliases"`
-	CreatedAt time.Time `json:"created_at"`
+	Name    string   `json:"name"`
+	Version int      `json:"version"`
+	Aliases []string `json:"aliases"`
+	// CreatedAt is zero, and omitted from JSON, for a version that failed
+	// verification, because its manifest cannot be trusted.
+	CreatedAt time.Time `json:"created_at,omitzero"`
 	Accuracy  *float64  `json:"holdout_accuracy,omitempty"`
 	Verified  bool      `json:"verified"`
 	Problem   string    `json:"problem,omitempty"`
