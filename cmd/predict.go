@@ -31,9 +31,14 @@ func newPredictCmd(f *Factory) *cobra.Command {
 		Short: "Ask the running API for predictions",
 		Long: `Predict sends one row of feature values (in the model's order, or by name with
 --feature), a CSV file of rows (--file, sent in batches of up to --batch-size rows and
-printed as the responses arrive), or JSON on stdin ("-") to the API and prints the class,
-its name and the probability of each class. --output json prints the API's response for
-one row and one JSON line per row for several.
+printed as the responses arrive), or JSON on stdin ("-") to the API. It prints the
+class index (INDEX, "prediction" in JSON), the class name (CLASS) and the probability of
+each class. --output json prints the API's response for one row, and one JSON line per
+row with its request_id for several.
+
+Rows of a file or of JSON on stdin are numbered from 0 (ROW, "row" in JSON), as the API
+numbers the rows of a batch request. --row of --feedback counts from 0 within one
+request, so it equals ROW when all rows fit in one batch (--batch-size).
 
 The API URL and token come from --url/--token, MLOPS_API_URL/MLOPS_API_TOKEN or api.* in
 mlops.yaml. Without a token, predict signs a short-lived one itself when it has the
@@ -59,7 +64,7 @@ certs/ca.crt. Put -- before negative values: mlops predict -- -1.5 2 3 4.`,
 	fl.String("token", "", "bearer token (default: api.token, MLOPS_API_TOKEN; prefer the variable, flags show in ps)")
 	fl.StringVar(&opts.feedback, "feedback", "", "send LABEL as the true class of the prediction --request-id names, instead of predicting")
 	fl.StringVar(&opts.requestID, "request-id", "", "request_id of the prediction that --feedback labels")
-	fl.IntVar(&opts.row, "row", 0, "row of a batch request that --feedback labels, counted from 0")
+	fl.IntVar(&opts.row, "row", 0, "row of the batch request that --feedback labels, counted from 0 like ROW")
 	return cmd
 }
 

@@ -53,8 +53,8 @@ func TestPredictCmd_JSONFromStdinFlagFile(t *testing.T) {
 		if err := dec.Decode(&row); err != nil {
 			t.Fatalf("decode line %d of %q: %v", i+1, stdout, err)
 		}
-		if row.Row != i+1 || row.Class != want {
-			t.Errorf("line %d = %+v, want row %d class %s", i+1, row, i+1, want)
+		if row.Row != i || row.Class != want {
+			t.Errorf("line %d = %+v, want row %d class %s", i+1, row, i, want)
 		}
 	}
 }
@@ -86,5 +86,19 @@ func TestPredictCmd_Errors(t *testing.T) {
 				t.Errorf("stderr = %q, want it to contain %q", stderr, tt.want)
 			}
 		})
+	}
+}
+
+func TestPredictCmd_MissingFile(t *testing.T) {
+	dir, _ := apiProject(t)
+	code, stdout, stderr := runCLI(t, dir, "predict", "--file", "/nonexistent.csv")
+	if code != ExitError {
+		t.Errorf("exit code = %d, want %d", code, ExitError)
+	}
+	if stdout != "" {
+		t.Errorf("stdout = %q, want empty", stdout)
+	}
+	if want := "error: open /nonexistent.csv: no such file or directory\n"; stderr != want {
+		t.Errorf("stderr = %q, want %q", stderr, want)
 	}
 }

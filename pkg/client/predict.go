@@ -91,7 +91,7 @@ func predictFile(ctx context.Context, c *Conn, s *ui.Streams, req Request) error
 	if req.File != "-" {
 		fh, err := os.Open(req.File)
 		if err != nil {
-			return fmt.Errorf("open rows: %w", err)
+			return err // *fs.PathError names the operation and the file
 		}
 		defer fh.Close()
 		in, source = fh, req.File
@@ -125,15 +125,16 @@ func predictOne(ctx context.Context, c *Conn, s *ui.Streams, row api.Features) e
 		return c.Explain(err)
 	}
 	s.Verbosef("model %s:v%d, request id %s", resp.Model.Name, resp.Model.Version, resp.RequestID)
-	printWarnings(s, 0, resp.Warnings)
+	printWarnings(s, noRow, resp.Warnings)
 	if s.JSON {
 		return s.WriteJSON(resp)
 	}
 	w := &rowWriter{s: s, single: true}
-	w.write(1, resp.Prediction)
-	return nil
+	return w.write(0, resp.Prediction, resp.RequestID)
 }
 
+// predictRows numbers rows from 0 across all batches, as the API numbers
+// the rows of one batch request.
 func predictRows(ctx context.Context, c *Conn, s *ui.Streams, src rowSource, batch int) error {
 	w := &rowWriter{s: s}
 	done := 0
@@ -148,15 +149,16 @@ func predictRows(ctx context.Context, c *Conn, s *ui.Streams, src rowSource, bat
 		}
 		resp, err := c.API.PredictBatch(ctx, rows)
 		if err != nil {
-			return fmt.Errorf("rows %d to %d: %w", done+1, done+len(rows), c.Explain(err))
+			return fmt.Errorf("rows %d to %d: %w", done, done+len(rows)-1, c.Explain(err))
 		}
 		if len(resp.Predictions) != len(rows) {
 			return fmt.Errorf("rows %d to %d: the server returned %d predictions for %d rows",
-				done+1, done+len(rows), len(resp.Predictions), len(rows))
+				done, done+len(rows)-1, len(resp.Predictions), len(rows))
 		}
+		s.Verbosef("rows %d to %d: request id %s", done, done+len(rows)-1, resp.RequestID)
 		for i, p := range resp.Predictions {
-			printWarnings(s, done+i+1, p.Warnings)
-			if err := w.write(done+i+1, p); err != nil {
+			printWarnings(s, done+i, p.Warnings)
+			if err := w.write(done+i, p, resp.RequestID); err != nil {
 				return err
 			}
 		}
@@ -170,9 +172,12 @@ func predictRows(ctx context.Context, c *Conn, s *ui.Streams, src rowSource, bat
 	return nil
 }
 
+// noRow is the row number printWarnings gets for a single prediction.
+const noRow = -1
+
 func printWarnings(s *ui.Streams, row int, warnings []api.Warning) {
 	for _, w := range warnings {
-		if row > 0 {
+		if row != noRow {
 			s.Statusf("warning: row %d: %s", row, w.Message)
 		} else {
 			s.Statusf("warning: %s", w.Message)
@@ -180,9 +185,11 @@ func printWarnings(s *ui.Streams, row int, warnings []api.Warning) {
 	}
 }
 
-// rowResult is one line of JSON output for a batch.
+// rowResult is one line of JSON output for a batch. Row counts from 0
+// across all batches, and RequestID is the ID of the row's batch request.
 type rowResult struct {
-	Row int `json:"row"`
+	Row       int    `json:"row"`
+	RequestID string `json:"request_id"`
 	api.Prediction
 }
 
@@ -195,9 +202,9 @@ type rowWriter struct {
 	widths  []int
 }
 
-func (w *rowWriter) write(row int, p api.Prediction) error {
+func (w *rowWriter) write(row int, p api.Prediction, requestID string) error {
 	if w.s.JSON {
-		return json.NewEncoder(w.s.Out).Encode(rowResult{Row: row, Prediction: p})
+		return json.NewEncoder(w.s.Out).Encode(rowResult{Row: row, RequestID: requestID, Prediction: p})
 	}
 	if w.classes == nil {
 		w.start(p)
@@ -218,7 +225,7 @@ func (w *rowWriter) start(p api.Prediction) {
 		w.classes = append(w.classes, cl)
 	}
 	sort.Strings(w.classes)
-	header := []string{"CLASS", "NAME"}
+	header := []string{"INDEX", "CLASS"}
 	if !w.single {
 		header = append([]string{"ROW"}, header...)
 	}

@@ -45,6 +45,9 @@ func TestPredict_ValuesTable(t *testing.T) {
 	if want := "P(setosa)"; !strings.Contains(lines[0], want) {
 		t.Errorf("header %q lacks %q", lines[0], want)
 	}
+	if f := strings.Fields(lines[0]); f[0] != "INDEX" || f[1] != "CLASS" {
+		t.Errorf("header = %q, want INDEX CLASS first", lines[0])
+	}
 	if fields := strings.Fields(lines[1]); fields[0] != "0" || fields[1] != "setosa" {
 		t.Errorf("row = %q, want class 0 setosa", lines[1])
 	}
@@ -107,17 +110,25 @@ func TestPredict_FileBatchesInOrder(t *testing.T) {
 	}
 	dec := json.NewDecoder(out)
 	agree := 0
-	for i := 1; i <= len(labels); i++ {
+	requests := map[string]int{}
+	for i := range labels {
 		var r rowResult
 		if err := dec.Decode(&r); err != nil {
-			t.Fatalf("decode line %d: %v", i, err)
+			t.Fatalf("decode line %d: %v", i+1, err)
 		}
 		if r.Row != i {
-			t.Fatalf("line %d has row %d, want %d", i, r.Row, i)
+			t.Fatalf("line %d has row %d, want %d (rows count from 0)", i+1, r.Row, i)
 		}
-		if r.Class == labels[i-1] {
+		if r.RequestID == "" {
+			t.Errorf("line %d has no request_id", i+1)
+		}
+		requests[r.RequestID]++
+		if r.Class == labels[i] {
 			agree++
 		}
+	}
+	if len(requests) != 5 {
+		t.Errorf("30 rows in batches of 7 came from %d request ids, want 5", len(requests))
 	}
 	if dec.More() {
 		t.Error("output has more lines than input rows")
@@ -143,11 +154,14 @@ func TestPredict_StdinJSONRows(t *testing.T) {
 	if len(lines) != 3 {
 		t.Fatalf("want header and 2 rows, got:\n%s", out)
 	}
-	if f := strings.Fields(lines[1]); f[0] != "1" || f[2] != "setosa" {
-		t.Errorf("row 1 = %q, want row 1 setosa", lines[1])
+	if f := strings.Fields(lines[0]); len(f) < 3 || f[0] != "ROW" || f[1] != "INDEX" || f[2] != "CLASS" {
+		t.Errorf("header = %q, want ROW INDEX CLASS first", lines[0])
 	}
-	if f := strings.Fields(lines[2]); f[0] != "2" || f[2] != "virginica" {
-		t.Errorf("row 2 = %q, want row 2 virginica", lines[2])
+	if f := strings.Fields(lines[1]); f[0] != "0" || f[2] != "setosa" {
+		t.Errorf("first row = %q, want row 0 setosa (rows count from 0)", lines[1])
+	}
+	if f := strings.Fields(lines[2]); f[0] != "1" || f[2] != "virginica" {
+		t.Errorf("second row = %q, want row 1 virginica", lines[2])
 	}
 }
 
@@ -233,5 +247,17 @@ func TestFetchToken(t *testing.T) {
 	_, err = FetchToken(context.Background(), c, "ci", secret+"x")
 	if want := "invalid_client"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("FetchToken with a wrong secret: error = %v, want %q", err, want)
+	}
+}
+
+func TestPredict_MissingFile(t *testing.T) {
+	a := clienttest.Start(t, clienttest.Options{})
+	s, _, _ := ui.Test()
+	err := Predict(context.Background(), connect(t, a, Options{}), s, Request{File: "/nonexistent.csv", BatchSize: 10})
+	if err == nil {
+		t.Fatal("Predict of a missing file returned no error")
+	}
+	if got, want := err.Error(), "open /nonexistent.csv: no such file or directory"; got != want {
+		t.Errorf("error = %q, want %q", got, want)
 	}
 }
