@@ -11,6 +11,12 @@ import (
 // maxListed caps how many classes or rows one message lists.
 const maxListed = 5
 
+// MaxClasses caps the classes of a label column. Every leaf of the forest stores one
+// probability per class, so memory and model size grow with rows times classes: 3,000
+// classes of 2 rows each took 1.4 GB to train. A label with this many values is
+// usually an id or a continuous target rather than a class.
+const MaxClasses = 256
+
 // build checks the classes of t and assembles the Dataset.
 func (p *parser) build(t *table) (*Dataset, error) {
 	classes, remap := sortClasses(t)
@@ -22,6 +28,12 @@ func (p *parser) build(t *table) (*Dataset, error) {
 		}
 		return nil, p.errorf(KindSingleClass, 0, labelName, hint,
 			"has only one class %q, a classifier needs at least two", classes[0])
+	}
+
+	if len(classes) > MaxClasses {
+		return nil, p.errorf(KindTooManyClasses, 0, labelName,
+			"check that the label column holds classes, not ids or measurements",
+			"has %d distinct classes, more than the %d a classifier here supports", len(classes), MaxClasses)
 	}
 
 	y := make([]int, len(t.labels))

@@ -26,6 +26,7 @@ const (
 	KindNonNumeric       Kind = "non_numeric"        // a feature value that is not a finite number
 	KindSingleClass      Kind = "single_class"       // the label column has one distinct value
 	KindSmallClass       Kind = "small_class"        // a class with fewer than two rows
+	KindTooManyClasses   Kind = "too_many_classes"   // more than MaxClasses classes
 	KindNoRowsAfterDrops Kind = "no_rows_after_drop" // every row had a missing value
 )
 

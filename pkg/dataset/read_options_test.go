@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -265,5 +266,37 @@ func TestIris(t *testing.T) {
 	again := Iris()
 	if again.X[0][0] != 5.1 || again.Classes[0] != "setosa" {
 		t.Error("Iris() returned data changed through an earlier copy")
+	}
+}
+
+func TestRead_HostileValues(t *testing.T) {
+	var many strings.Builder
+	many.WriteString("x,label\n")
+	for i := range 2 * (MaxClasses + 1) {
+		fmt.Fprintf(&many, "%d,c%d\n", i, i/2)
+	}
+	tests := []struct {
+		name string
+		csv  string
+		kind Kind
+		want string
+	}{
+		{"huge value", "x,y\n1,a\n1e308,a\n2,b\n3,b\n", KindNonNumeric, `row 3, column "x": value "1e308" is beyond`},
+		{"too many classes", many.String(), KindTooManyClasses, "has 257 distinct classes, more than the 256"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Read(strings.NewReader(tt.csv), ReadOptions{Source: "t.csv"})
+			var de *Error
+			if !errors.As(err, &de) {
+				t.Fatalf("err = %v, want a *dataset.Error", err)
+			}
+			if de.Kind != tt.kind {
+				t.Errorf("kind = %s, want %s", de.Kind, tt.kind)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("message = %q, want it to contain %q", err.Error(), tt.want)
+			}
+		})
 	}
 }

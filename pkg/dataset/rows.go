@@ -144,9 +144,18 @@ func isMissing(s string) bool {
 	return false
 }
 
+// MaxAbsValue bounds feature values. Squaring a difference of two larger values
+// overflows float64, so the standard deviation and the impurity sums would turn
+// infinite; no measured quantity comes near it.
+const MaxAbsValue = 1e150
+
 func (p *parser) parseNumber(s string, line int, column string) (float64, error) {
 	v, err := strconv.ParseFloat(s, 64)
 	if err == nil && !math.IsInf(v, 0) && !math.IsNaN(v) {
+		if math.Abs(v) > MaxAbsValue {
+			return 0, p.errorf(KindNonNumeric, line, column, "rescale the column",
+				"value %q is beyond ±%g, the largest magnitude supported", s, MaxAbsValue)
+		}
 		return v, nil
 	}
 	if err == nil {

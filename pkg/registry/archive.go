@@ -20,6 +20,9 @@ const (
 	maxArchiveFileSize = 1 << 30
 	// maxArchiveEntries bounds the number of entries in an imported archive.
 	maxArchiveEntries = 1024
+	// maxArchiveTotalSize bounds all files of an imported archive together (2 GiB),
+	// because the files land on disk before the signature can be checked against them.
+	maxArchiveTotalSize = 2 << 30
 )
 
 // Export writes one version as a gzip-compressed tar archive with the entries
@@ -177,6 +180,7 @@ func extractArchive(rd io.Reader, dest string) (name string, version int, err er
 	defer gz.Close()
 	tr := tar.NewReader(gz)
 	seen := map[string]bool{}
+	var total int64
 	for entries := 0; ; entries++ {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -210,6 +214,9 @@ func extractArchive(rd io.Reader, dest string) (name string, version int, err er
 			return "", 0, fmt.Errorf("archive entry %q: duplicate file", hdr.Name)
 		}
 		seen[entry.file] = true
+		if total += hdr.Size; total > maxArchiveTotalSize {
+			return "", 0, fmt.Errorf("read archive: files add up to more than %d bytes", int64(maxArchiveTotalSize))
+		}
 		path := filepath.Join(dest, name, versionDirName(version), entry.file)
 		if err := extractFile(tr, path, hdr.Size); err != nil {
 			return "", 0, fmt.Errorf("archive entry %q: %w", hdr.Name, err)

@@ -200,7 +200,13 @@ func checkFile(path string, want FileEntry, keep bool) (data []byte, reason stri
 	var sink io.Writer = h
 	var buf *bytes.Buffer
 	if keep {
-		buf = bytes.NewBuffer(make([]byte, 0, want.Size))
+		// The signed size is trusted only as a hint: a manifest signed with a huge size
+		// must not make one allocation take the process down.
+		capacity := want.Size
+		if info, statErr := f.Stat(); statErr == nil && info.Size() < capacity {
+			capacity = info.Size()
+		}
+		buf = bytes.NewBuffer(make([]byte, 0, max(capacity, 0)))
 		sink = io.MultiWriter(h, buf)
 	}
 	// Reading one byte past the expected size detects a longer file without

@@ -313,3 +313,36 @@ func mustWrite(t *testing.T, path string, data []byte) {
 		t.Fatal(err)
 	}
 }
+
+// TestLoad_SignedHugeSizeFailsCleanly covers a manifest signed by the right key that
+// claims a file of 32 TiB: Load must report the size mismatch, not try to allocate it.
+func TestLoad_SignedHugeSizeFailsCleanly(t *testing.T) {
+	priv, pub := newKey(t)
+	reg := Open(t.TempDir())
+	v := publish(t, reg, "iris", modelFiles(), priv)
+
+	m, err := reg.ReadManifest("iris", v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Files[0].Size = 1 << 45
+	raw, err := m.encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := sign(raw, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(versionPath(reg, "iris", v, manifestFile), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(versionPath(reg, "iris", v, signatureFile), sig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = reg.Load("iris", v, pub)
+	if err == nil || !strings.Contains(err.Error(), "size is") {
+		t.Errorf("Load = %v, want a size mismatch naming %s", err, m.Files[0].Path)
+	}
+}

@@ -3,7 +3,9 @@ package ui
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/lipgloss/table"
@@ -27,7 +29,10 @@ func (t *Table) AddRow(values ...any) {
 
 // Render writes the table to s.Out, with borders and colour on a colour terminal and
 // as plain aligned columns otherwise, so that pipes and logs get no escape codes.
+// Control characters in cells, which may come from user data such as CSV headers,
+// are shown escaped so that they cannot drive the terminal.
 func (s *Streams) Render(t *Table) {
+	t = escaped(t)
 	if s.Color {
 		renderStyled(s.Out, t)
 		return
@@ -89,4 +94,35 @@ func renderPlain(w io.Writer, t *Table) {
 	for _, r := range t.Rows {
 		line(r)
 	}
+}
+
+func escaped(t *Table) *Table {
+	out := &Table{Title: escapeControl(t.Title), Headers: make([]string, len(t.Headers)), Rows: make([][]string, len(t.Rows))}
+	for i, h := range t.Headers {
+		out.Headers[i] = escapeControl(h)
+	}
+	for i, row := range t.Rows {
+		out.Rows[i] = make([]string, len(row))
+		for j, c := range row {
+			out.Rows[i][j] = escapeControl(c)
+		}
+	}
+	return out
+}
+
+// escapeControl replaces control characters with Go escape sequences such as \x1b.
+func escapeControl(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
