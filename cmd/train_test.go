@@ -195,3 +195,24 @@ func TestBindFlag_OnlyRunningCommand(t *testing.T) {
 		t.Errorf("train --name flowers did not name the model flowers:\n%s", stdout)
 	}
 }
+
+// TestRun_NoCobraErrorPrefix checks that only Run prints errors: cobra's own
+// "Error:" line would repeat the message with another prefix.
+func TestRun_NoCobraErrorPrefix(t *testing.T) {
+	for _, args := range [][]string{
+		{"up", "--help"},
+		{"up", "--bogus"},
+		{"up", "extra"},
+		{"trian"},
+		{"models", "verify", "a", "b"},
+		{"token", "--ttl", "x"},
+	} {
+		_, stdout, stderr := runCLI(t, t.TempDir(), args...)
+		if strings.Contains(stdout+stderr, "Error:") {
+			t.Errorf("mlops %s printed cobra's Error: prefix; stdout %q, stderr %q", strings.Join(args, " "), stdout, stderr)
+		}
+		if n := strings.Count(stderr, "error: "); n > 1 {
+			t.Errorf("mlops %s printed %d error lines, want at most 1: %q", strings.Join(args, " "), n, stderr)
+		}
+	}
+}
