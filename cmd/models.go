@@ -95,15 +95,20 @@ func newModelsShowCmd(f *Factory) *cobra.Command {
 func newModelsPromoteCmd(f *Factory) *cobra.Command {
 	var alias string
 	cmd := &cobra.Command{
-		Use:   "promote NAME:vN",
+		Use:   "promote NAME:vN|NAME@ALIAS",
 		Short: "Point an alias (default production) at a verified version",
+		Example: `  mlops models promote iris:v3
+  mlops models promote iris@staging --alias production`,
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			reg, pub, err := openRegistry(f)
+			ref, err := parseRef(args[0])
 			if err != nil {
 				return err
 			}
-			ref, err := parseRef(args[0])
+			if ref.Version == 0 && ref.Alias == "" {
+				return usageErrorf("promote %s: name the version, as %s:vN or %s@ALIAS", args[0], ref.Name, ref.Name)
+			}
+			reg, pub, err := openRegistry(f)
 			if err != nil {
 				return err
 			}
@@ -116,6 +121,9 @@ func newModelsPromoteCmd(f *Factory) *cobra.Command {
 			}
 			if err := reg.SetAlias(name, alias, version); err != nil {
 				return err
+			}
+			if f.Streams.JSON {
+				return f.Streams.WriteJSON(map[string]any{"name": name, "alias": alias, "version": version})
 			}
 			f.Streams.Statusf("%s@%s -> v%d", name, alias, version)
 			return nil
@@ -232,6 +240,9 @@ func exportTo(reg *registry.Registry, name string, version int, path string, f *
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if f.Streams.JSON {
+		return f.Streams.WriteJSON(map[string]any{"name": name, "version": version, "file": path})
 	}
 	f.Streams.Statusf("exported %s:v%d to %s", name, version, path)
 	return nil

@@ -100,9 +100,30 @@ rate limits, and runs the monitoring stack around it with one command.`,
 	flags.BoolVarP(&f.globals.verbose, "verbose", "v", false, "print detail lines on stderr")
 
 	for _, add := range commands {
-		root.AddCommand(add(f))
+		cmd := add(f)
+		if cmd.HasSubCommands() && cmd.RunE == nil {
+			requireSubcommand(cmd)
+		}
+		root.AddCommand(cmd)
 	}
 	return root
+}
+
+// requireSubcommand makes a command group without a subcommand a usage error (exit 2)
+// instead of printing help and exiting 0. An unknown subcommand is reported by cobra.
+func requireSubcommand(cmd *cobra.Command) {
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		names := []string{}
+		for _, sub := range c.Commands() {
+			if sub.IsAvailableCommand() {
+				names = append(names, sub.Name())
+			}
+		}
+		if len(args) > 0 {
+			return usageErrorf("unknown command %q for %q; use one of: %s", args[0], c.CommandPath(), strings.Join(names, ", "))
+		}
+		return usageErrorf("%s needs a subcommand: %s", c.CommandPath(), strings.Join(names, ", "))
+	}
 }
 
 // commands lists the constructors of the subcommands; each command file adds itself

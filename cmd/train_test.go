@@ -216,3 +216,26 @@ func TestRun_NoCobraErrorPrefix(t *testing.T) {
 		}
 	}
 }
+
+func TestCommandGroups_RequireSubcommand(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"models"}, "mlops models needs a subcommand: export, import, list, promote, show, verify"},
+		{[]string{"models", "bogus"}, `unknown command "bogus" for "mlops models"`},
+		{[]string{"clients"}, "mlops clients needs a subcommand"},
+		{[]string{"models", "promote", "iris"}, "name the version, as iris:vN or iris@ALIAS"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, _, stderr := runCLI(t, t.TempDir(), tt.args...)
+			if code != ExitUsage {
+				t.Errorf("exit code = %d, want %d", code, ExitUsage)
+			}
+			if !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr = %q, want it to contain %q", stderr, tt.want)
+			}
+		})
+	}
+}
