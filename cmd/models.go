@@ -99,7 +99,7 @@ func newModelsPromoteCmd(f *Factory) *cobra.Command {
 		Short: "Point an alias (default production) at a verified version",
 		Example: `  mlops models promote iris:v3
   mlops models promote iris@staging --alias production`,
-		Args:  exactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ref, err := parseRef(args[0])
 			if err != nil {
