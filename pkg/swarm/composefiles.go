@@ -3,7 +3,6 @@ package swarm
 import (
 	"fmt"
 	"os"
-	"path"
 	"strconv"
 	"strings"
 
@@ -23,7 +22,7 @@ func (p *planner) composeFiles(where string, svc types.ServiceConfig, refs *file
 		if err != nil {
 			return err
 		}
-		if err := unsupported(where+" secrets", s, []string{"source", "target"}); err != nil {
+		if err := unsupported(where+" secrets", s, supportedFileRefKeys); err != nil {
 			return err
 		}
 		target := s.Target
@@ -38,7 +37,7 @@ func (p *planner) composeFiles(where string, svc types.ServiceConfig, refs *file
 		if err != nil {
 			return err
 		}
-		if err := unsupported(where+" configs", c, []string{"source", "target"}); err != nil {
+		if err := unsupported(where+" configs", c, supportedFileRefKeys); err != nil {
 			return err
 		}
 		target := c.Target
@@ -104,12 +103,4 @@ func tmpfsOptions(where, entry, opts string, out *mount.TmpfsOptions) error {
 		}
 	}
 	return nil
-}
-
-// secretPath returns where a secret mounted under target appears.
-func secretPath(target string) string {
-	if path.IsAbs(target) {
-		return target
-	}
-	return path.Join(SecretDir, target)
 }

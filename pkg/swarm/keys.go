@@ -28,8 +28,9 @@ var (
 	supportedMountKeys    = []string{"type", "source", "target", "read_only", "bind", "volume"}
 	supportedAttachKeys   = []string{"aliases"}
 	supportedNetworkKeys  = []string{"name", "driver", "driver_opts", "internal", "attachable", "labels"}
-	supportedFileRefKeys  = []string{"source", "target", "uid", "gid", "mode"}
-	supportedFileObjKeys  = []string{"name", "file", "environment", "content", "labels"}
+	// uid, gid and mode are not taken: secrets belong to the service user.
+	supportedFileRefKeys = []string{"source", "target"}
+	supportedFileObjKeys = []string{"name", "file", "environment", "content", "labels"}
 )
 
 // setKeys returns the YAML keys of the struct v whose fields are not zero,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	swarmtypes "github.com/docker/docker/api/types/swarm"
@@ -237,11 +238,20 @@ func objectName(project, name string) string {
 	return project + "_" + name
 }
 
+// maxObjectName is the longest secret or config name the engine accepts.
+const maxObjectName = 64
+
 // contentName returns a name for a secret or config that changes with its
-// data: the engine keeps both immutable.
-func contentName(project, name string, data []byte) string {
+// data: the engine keeps both immutable. A long name keeps the end of key,
+// its most specific part, to stay within maxObjectName.
+func contentName(project, key string, data []byte) string {
 	sum := sha256.Sum256(data)
-	return fmt.Sprintf("%s_%s_%s", project, name, hex.EncodeToString(sum[:])[:12])
+	hash := hex.EncodeToString(sum[:])[:12]
+	room := maxObjectName - len(project) - len(hash) - 2
+	if len(key) > room {
+		key = strings.TrimLeft(key[len(key)-max(room, 0):], "-_.")
+	}
+	return project + "_" + key + "_" + hash
 }
 
 func mergeLabels(own, common map[string]string) map[string]string {
