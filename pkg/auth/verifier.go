@@ -18,6 +18,7 @@ var (
 	errUnknownKID = errors.New("kid matches no configured key")
 	errNoKID      = errors.New("token has no kid and several keys are configured")
 	errKIDType    = errors.New("kid header is not a string")
+	errCrit       = errors.New("token header has a crit member")
 )
 
 // Verifier checks tokens against the pinned algorithm and every key of its
@@ -26,6 +27,11 @@ var (
 // Key selection: a token's "kid" header must equal the ID of one configured
 // key. A token without kid is accepted only when exactly one key is
 // configured, because with several keys there is no safe way to pick one.
+// An empty kid is rejected as missing when several keys are configured.
+//
+// A token whose header has a "crit" member is rejected: RFC 7515 section
+// 4.1.11 requires rejecting critical extensions the recipient does not
+// understand, and this verifier understands none.
 type Verifier struct {
 	cfg    Config
 	parser *jwt.Parser
@@ -82,6 +88,9 @@ func (v *Verifier) Verify(raw string) (*Claims, error) {
 }
 
 func (v *Verifier) keyFor(token *jwt.Token) (any, error) {
+	if _, present := token.Header["crit"]; present {
+		return nil, errCrit
+	}
 	kid, present := token.Header["kid"]
 	if !present {
 		if len(v.keys) != 1 {
@@ -94,6 +103,9 @@ func (v *Verifier) keyFor(token *jwt.Token) (any, error) {
 	id, ok := kid.(string)
 	if !ok {
 		return nil, errKIDType
+	}
+	if id == "" && len(v.keys) > 1 {
+		return nil, errNoKID
 	}
 	key, ok := v.keys[id]
 	if !ok {
@@ -113,6 +125,8 @@ func (v *Verifier) classify(token *jwt.Token, claims *Claims, err error) *Error 
 	case token == nil || token.Method == nil || token.Method.Alg() != v.cfg.Algorithm:
 		return unauthorized(CodeTokenAlgorithm,
 			fmt.Sprintf("token algorithm is not the configured %s", v.cfg.Algorithm), err)
+	case errors.Is(err, errCrit):
+		return unauthorized(CodeTokenMalformed, "token header has a crit member; no critical extensions are supported", err)
 	case errors.Is(err, errKIDType):
 		return unauthorized(CodeTokenMalformed, "token kid header is not a string", err)
 	case errors.Is(err, errUnknownKID):
