@@ -37,7 +37,8 @@ func decodePredict(body []byte, l *loaded, row []float64) error {
 	found := false
 	err := s.eachMember(rootPath, func(key string) error {
 		if key != "features" {
-			return badRequest(CodeUnknownField, "unknown field %q; the body has one field, \"features\"", key)
+			return badRequest(CodeUnknownField, "unknown field %q; the body has one field, \"features\"",
+				displayKey(key))
 		}
 		found = true
 		return s.readRow(l, row, func() string { return "features" })
@@ -64,7 +65,8 @@ func decodeBatch(body []byte, l *loaded, maxRows int) ([]float64, int, error) {
 	rows := -1
 	err := s.eachMember(rootPath, func(key string) error {
 		if key != "instances" {
-			return badRequest(CodeUnknownField, "unknown field %q; the body has one field, \"instances\"", key)
+			return badRequest(CodeUnknownField, "unknown field %q; the body has one field, \"instances\"",
+				displayKey(key))
 		}
 		var err error
 		values, rows, err = s.readRows(l, maxRows)
@@ -147,10 +149,10 @@ func (s *scanner) readNamed(l *loaded, row []float64, path func() string) error 
 		i, ok := l.index[key]
 		if !ok {
 			return badRequest(CodeUnknownFeature, "%s: unknown feature; expected %s",
-				joinPath(path(), key), l.featureList)
+				joinKey(path(), key), l.featureList)
 		}
 		seen[i] = true
-		v, err := s.readFloat(func() string { return joinPath(path(), key) })
+		v, err := s.readFloat(func() string { return joinKey(path(), key) })
 		row[i] = v
 		return err
 	})

@@ -28,7 +28,16 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, st *request
 	if req.ClientID == "" || req.ClientSecret == "" {
 		return badRequest(CodeMissingField, "client_id and client_secret are required")
 	}
+	// The id is checked before it reaches the audit log or a limiter key,
+	// so neither can be made to carry megabytes or a forged log line.
+	if !validClientID(req.ClientID) {
+		return badRequest(CodeInvalidValue, "client_id: must be 1 to %d letters, digits, '.', '_' or '-', "+
+			"starting with a letter or digit", maxClientIDBytes)
+	}
 	st.subject = req.ClientID
+	if err := s.limit(w, r, "token-client:"+req.ClientID, "token", s.opts.TokenClientRule); err != nil {
+		return err
+	}
 
 	client, err := s.opts.Clients.Authenticate(req.ClientID, req.ClientSecret)
 	if err != nil {
@@ -89,9 +98,12 @@ func readForm(r *http.Request, req *api.TokenRequest) error {
 	if err != nil {
 		return err
 	}
+	// Neither the parse error nor an unknown key is quoted in full: a
+	// JSON body sent with the form content type parses as one key that
+	// holds the client secret.
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		return badRequest(CodeInvalidValue, "invalid form body: %v", err)
+		return badRequest(CodeInvalidValue, "invalid form body: expected URL-encoded key=value pairs joined by '&'")
 	}
 	fields := map[string]*string{
 		"grant_type": &req.GrantType, "client_id": &req.ClientID, "client_secret": &req.ClientSecret,
@@ -99,7 +111,8 @@ func readForm(r *http.Request, req *api.TokenRequest) error {
 	for key, values := range form {
 		dst, ok := fields[key]
 		if !ok {
-			return badRequest(CodeUnknownField, "unknown field %q", key)
+			return badRequest(CodeUnknownField, "unknown field %q; the form fields are grant_type, client_id "+
+				"and client_secret", displayKey(key))
 		}
 		if len(values) != 1 {
 			return badRequest(CodeDuplicateKey, "%s: duplicate key", key)
@@ -107,4 +120,24 @@ func readForm(r *http.Request, req *api.TokenRequest) error {
 		*dst = values[0]
 	}
 	return nil
+}
+
+// maxClientIDBytes is the longest client id that auth.ClientStore accepts.
+const maxClientIDBytes = 64
+
+// validClientID reports whether id has the form that auth.ClientStore
+// requires of every stored client id. An id of another form cannot
+// authenticate, so rejecting it early reveals nothing.
+func validClientID(id string) bool {
+	if len(id) == 0 || len(id) > maxClientIDBytes {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || c != '.' && c != '_' && c != '-') {
+			return false
+		}
+	}
+	return true
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,7 +50,7 @@ func (s *Server) buildHandlers() {
 		s.register(mux, "GET /metrics", rolePublic, s.handleMetrics)
 	}
 	s.registerFallbacks(mux)
-	s.handler = s.wrapOuter(mux)
+	s.handler = s.wrapOuter(s.rejectNonCanonical(mux))
 	s.metricsHandler = metricsHandler
 }
 
@@ -91,6 +92,21 @@ func (s *Server) registerFallbacks(mux *http.ServeMux) {
 	mux.Handle("/", s.routeHandler("", rolePublic, handleNotFound))
 }
 
+// rejectNonCanonical responds with a JSON 404 to a path that is not in
+// canonical form ("//predict", "/./predict", "/predict/", or "*" of
+// OPTIONS *). http.ServeMux would otherwise redirect most of them with an
+// HTML body, which lets a client reach a route under a second name.
+func (s *Server) rejectNonCanonical(next http.Handler) http.Handler {
+	notFound := s.routeHandler("", rolePublic, handleNotFound)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; !strings.HasPrefix(p, "/") || path.Clean(p) != p {
+			notFound.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 func handleNotFound(w http.ResponseWriter, r *http.Request, st *requestState) error {
 	return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "no such route; see GET /openapi.json"}
 }
@@ -117,7 +133,8 @@ func (s *Server) routeHandler(pattern, role string, h handlerFunc) http.Handler 
 }
 
 // guard authenticates the caller and applies the rate limit of role. Public
-// routes pass, except POST /token, which is limited per remote address.
+// routes pass, except POST /token, which is limited per remote address
+// here and per client_id in handleToken once the body is read.
 func (s *Server) guard(w http.ResponseWriter, r *http.Request, st *requestState, role string) error {
 	if role == rolePublic {
 		if st.route == "POST /token" {
@@ -161,7 +178,8 @@ func authReason(err error) string {
 
 // limit checks key with the limiter and sets the RateLimit headers
 // (draft-ietf-httpapi-ratelimit-headers) on every response it allows or
-// rejects. A limiter error fails closed with 503. ratelimit.Fallback
+// rejects. When one request passes several limits, the headers describe
+// the one with the fewest requests left. A limiter error fails closed with 503. ratelimit.Fallback
 // already decides from memory while Redis is away, so an error here means
 // that no limiter can decide at all.
 func (s *Server) limit(w http.ResponseWriter, r *http.Request, key, role string, rule ratelimit.Rule) error {
@@ -174,6 +192,11 @@ func (s *Server) limit(w http.ResponseWriter, r *http.Request, key, role string,
 			Message: "rate limiter unavailable; retry shortly", Cause: err}
 	}
 	h := w.Header()
+	if d.Allowed && !tighterThanHeader(h, d) {
+		// An earlier limit of this request leaves fewer requests, so the
+		// headers keep describing that one.
+		return nil
+	}
 	h.Set("RateLimit-Limit", strconv.Itoa(d.Limit))
 	h.Set("RateLimit-Remaining", strconv.Itoa(max(d.Remaining, 0)))
 	h.Set("RateLimit-Reset", ceilSeconds(d.ResetAfter))
@@ -187,6 +210,13 @@ func (s *Server) limit(w http.ResponseWriter, r *http.Request, key, role string,
 		Message: "rate limit exceeded; retry after " + retry + " s"}
 }
 
+// tighterThanHeader reports whether d leaves fewer requests than the
+// RateLimit-Remaining header already set, or whether none is set.
+func tighterThanHeader(h http.Header, d ratelimit.Decision) bool {
+	remaining, err := strconv.Atoi(h.Get("RateLimit-Remaining"))
+	return err != nil || max(d.Remaining, 0) < remaining
+}
+
 // ceilSeconds renders d as whole seconds rounded up, at least 1 for any
 // positive wait, as Retry-After requires integers.
 func ceilSeconds(d time.Duration) string {
@@ -197,8 +227,12 @@ func ceilSeconds(d time.Duration) string {
 }
 
 // remoteIP returns the connection's peer address. Behind a proxy every
-// caller shares the proxy's address, which makes the token limit global.
+// caller shares the proxy's address, which makes the per-address token
+// limit global. The per-client limit still separates callers.
 // The server does not trust X-Forwarded-For because any client can set it.
+// TODO: trusting X-Forwarded-For from configured proxy addresses only
+// would restore per-caller limits behind Traefik; there is no such
+// option yet.
 func remoteIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

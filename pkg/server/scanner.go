@@ -7,11 +7,20 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // maxDepth bounds JSON nesting so a deeply nested body cannot exhaust the
 // stack. Valid requests nest at most four levels.
 const maxDepth = 32
+
+// maxObjectMembers bounds the members of an object that the request
+// schema does not define, such as v2 "parameters" or a value that is
+// skipped only to report an error. Named feature rows are bounded by the
+// model's feature count instead, because unknown and repeated names are
+// rejected as they are read.
+const maxObjectMembers = 1000
 
 // scanner is a strict, validating reader over one JSON document. It exists
 // because encoding/json accepts duplicate object keys and matches field
@@ -21,6 +30,9 @@ type scanner struct {
 	pos  int
 	// foldKeys makes keys that differ only in case duplicates.
 	foldKeys bool
+	// keyProbes counts the key comparisons and map lookups of the
+	// duplicate check, so a test can bound its work.
+	keyProbes int
 }
 
 func (s *scanner) skipSpace() {
@@ -236,8 +248,14 @@ func (s *scanner) literal(word string) error {
 }
 
 func (s *scanner) skipObject(path func() string, depth int) error {
+	members := 0
 	return s.eachMember(path, func(key string) error {
-		return s.skipValue(func() string { return joinPath(path(), key) }, depth+1)
+		members++
+		if members > maxObjectMembers {
+			return badRequest(CodeInvalidValue, "%s: object has more than %d members",
+				pathOrBody(path()), maxObjectMembers)
+		}
+		return s.skipValue(func() string { return joinKey(path(), key) }, depth+1)
 	})
 }
 
@@ -251,19 +269,16 @@ func (s *scanner) eachMember(path func() string, fn func(key string) error) erro
 		s.pos++
 		return nil
 	}
-	var buf [8]string
-	seen := buf[:0]
+	seen := keySet{fold: s.foldKeys}
+	defer func() { s.keyProbes += seen.probes }()
 	for {
 		key, err := s.readString()
 		if err != nil {
 			return err
 		}
-		for _, k := range seen {
-			if k == key || s.foldKeys && strings.EqualFold(k, key) {
-				return badRequest(CodeDuplicateKey, "%s: duplicate key", joinPath(path(), key))
-			}
+		if seen.add(key) {
+			return badRequest(CodeDuplicateKey, "%s: duplicate key", joinKey(path(), key))
 		}
-		seen = append(seen, key)
 		if err := s.expect(':'); err != nil {
 			return err
 		}
@@ -318,6 +333,35 @@ func joinPath(path, key string) string {
 	return path + "." + key
 }
 
+// joinKey is joinPath for a key taken from the request, which is shown
+// only when it is short and printable. A long key may be a secret sent in
+// the wrong place, such as a form body posted as JSON.
+func joinKey(path, key string) string {
+	return joinPath(path, displayKey(key))
+}
+
+// maxShownKeyBytes is the longest submitted key that error messages quote.
+// It is below the 43 bytes of a generated client secret.
+const maxShownKeyBytes = 32
+
+// displayKey returns key when it has at most maxShownKeyBytes bytes of
+// printable text, and a description of its length otherwise.
+func displayKey(key string) string {
+	printable := utf8.ValidString(key) && strings.IndexFunc(key, func(r rune) bool { return !unicode.IsPrint(r) }) < 0
+	if len(key) <= maxShownKeyBytes && printable {
+		return key
+	}
+	return fmt.Sprintf("<key of %d bytes>", len(key))
+}
+
+// pathOrBody names the value at path, or the whole body for the root.
+func pathOrBody(path string) string {
+	if path == "" {
+		return "body"
+	}
+	return path
+}
+
 func indexPath(path string, i int) string {
 	return path + "[" + strconv.Itoa(i) + "]"
 }
@@ -343,8 +387,12 @@ func describeJSONError(err error) *Error {
 	}
 	msg := err.Error()
 	const unknown = "json: unknown field "
-	if len(msg) > len(unknown) && msg[:len(unknown)] == unknown {
-		return badRequest(CodeUnknownField, "unknown field %s", msg[len(unknown):])
+	if quoted, ok := strings.CutPrefix(msg, unknown); ok {
+		name, uerr := strconv.Unquote(quoted)
+		if uerr != nil {
+			name = quoted
+		}
+		return badRequest(CodeUnknownField, "unknown field %q", displayKey(name))
 	}
 	return &Error{Status: 400, Code: CodeInvalidJSON, Message: fmt.Sprintf("invalid JSON: %v", err)}
 }

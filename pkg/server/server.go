@@ -5,6 +5,21 @@
 //
 // It must not parse flags or configuration files, and it never logs a
 // token, secret or request body.
+//
+// POST /token has two rate limits, both checked before the bcrypt
+// comparison. The limit per remote address bounds the CPU one caller can
+// spend on guesses over many client ids. The limit per client_id bounds
+// the guesses at one client's secret however many addresses send them.
+// The trade-offs:
+//   - Behind a reverse proxy such as Traefik every caller has the proxy's
+//     address, so the per-address limit becomes one shared budget and a
+//     single anonymous caller can use it up, delaying every client's token
+//     until it refills. The server does not trust X-Forwarded-For, which
+//     any client can set, so at such a deployment the per-source limit
+//     belongs in the proxy.
+//   - Anyone with a client id can use up that client's budget and
+//     delay its next token by up to the rule's period. Tokens already
+//     issued keep working, and other clients are not affected.
 package server
 
 import (
@@ -64,6 +79,12 @@ func DefaultRules() map[string]ratelimit.Rule {
 // limit also bounds the CPU a guessing client can burn.
 var DefaultTokenRule = ratelimit.Rule{Limit: 30, Period: time.Minute, Burst: 10}
 
+// DefaultTokenClientRule limits POST /token per client_id when
+// Options.TokenClientRule is zero: 10 guesses a minute at most for one
+// client, whatever the number of source addresses.
+// NOTE: a starting value like DefaultRules, not derived from a measurement.
+var DefaultTokenClientRule = ratelimit.Rule{Limit: 10, Period: time.Minute, Burst: 5}
+
 // Options configure a Server. Registry, PublicKey, Verifier and Limiter
 // are required; the rest have defaults.
 type Options struct {
@@ -100,9 +121,14 @@ type Options struct {
 	// Limiter applies Rules, keyed by role and token subject. The rule of
 	// the role a route requires applies; a role without a rule is not
 	// limited. Empty Rules means DefaultRules().
-	Limiter   Limiter
-	Rules     map[string]ratelimit.Rule
-	TokenRule ratelimit.Rule
+	Limiter Limiter
+	Rules   map[string]ratelimit.Rule
+	// TokenRule limits POST /token per remote IP address and
+	// TokenClientRule per client_id. The package documentation explains
+	// why both exist. Zero values mean DefaultTokenRule and
+	// DefaultTokenClientRule.
+	TokenRule       ratelimit.Rule
+	TokenClientRule ratelimit.Rule
 	// LimiterTimeout bounds one limiter call.
 	LimiterTimeout time.Duration
 
@@ -200,7 +226,10 @@ func withDefaults(opts Options) (Options, error) {
 	if opts.TokenRule == (ratelimit.Rule{}) {
 		opts.TokenRule = DefaultTokenRule
 	}
-	if err := checkRules(opts.Rules, opts.TokenRule); err != nil {
+	if opts.TokenClientRule == (ratelimit.Rule{}) {
+		opts.TokenClientRule = DefaultTokenClientRule
+	}
+	if err := checkRules(opts.Rules, opts.TokenRule, opts.TokenClientRule); err != nil {
 		return opts, err
 	}
 	if opts.LimiterTimeout == 0 {
@@ -216,7 +245,7 @@ func withDefaults(opts Options) (Options, error) {
 }
 
 // checkRules rejects rules the limiter would refuse on every request.
-func checkRules(rules map[string]ratelimit.Rule, tokenRule ratelimit.Rule) error {
+func checkRules(rules map[string]ratelimit.Rule, tokenRule, tokenClientRule ratelimit.Rule) error {
 	check := func(name string, r ratelimit.Rule) error {
 		if r.Limit <= 0 || r.Period <= 0 || r.Burst < 0 || r.Period/time.Duration(r.Limit) < time.Microsecond {
 			return fmt.Errorf("server options: rate limit rule for %s (%d per %s, burst %d) needs a positive limit "+
@@ -229,7 +258,10 @@ func checkRules(rules map[string]ratelimit.Rule, tokenRule ratelimit.Rule) error
 			return err
 		}
 	}
-	return check("POST /token", tokenRule)
+	if err := check("POST /token per address", tokenRule); err != nil {
+		return err
+	}
+	return check("POST /token per client", tokenClientRule)
 }
 
 func (s *Server) limiterBackend() string {
@@ -321,14 +353,17 @@ func (s *Server) serveOne(srv *http.Server, ln net.Listener) error {
 
 func (s *Server) httpServer(h http.Handler) *http.Server {
 	return &http.Server{
-		Handler:           h,
-		TLSConfig:         s.tls,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		Handler:   h,
+		TLSConfig: s.tls,
+		// Without this, net/http responds to "OPTIONS *" itself with a bare
+		// 200, bypassing the middleware and its security headers.
+		DisableGeneralOptionsHandler: true,
+		ReadHeaderTimeout:            5 * time.Second,
+		ReadTimeout:                  30 * time.Second,
+		WriteTimeout:                 30 * time.Second,
+		IdleTimeout:                  2 * time.Minute,
+		MaxHeaderBytes:               32 << 10,
+		ErrorLog:                     slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 }
 
