@@ -8,7 +8,7 @@ import (
 
 // smallKeySet is the number of keys a keySet compares one by one before it
 // switches to a map. Most request objects have fewer members, and for them
-// a scan of a stack array is faster than hashing.
+// a scan of an array on the stack avoids allocating and hashing.
 const smallKeySet = 8
 
 // keySet records the keys of one JSON object and reports duplicates. The
