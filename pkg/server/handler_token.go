@@ -100,7 +100,7 @@ func readForm(r *http.Request, req *api.TokenRequest) error {
 	}
 	// Neither the parse error nor an unknown key is quoted in full: a
 	// JSON body sent with the form content type parses as one key that
-	// holds the client secret.
+	// contains the client secret.
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		return badRequest(CodeInvalidValue, "invalid form body: expected URL-encoded key=value pairs joined by '&'")
