@@ -36,13 +36,20 @@ const (
 // iris is one Iris setosa row, in the model's feature order.
 var iris = []string{"5.1", "3.5", "1.4", "0.2"}
 
-// startStack writes the project with init, trains a model and runs up.
-func startStack(tb testing.TB) *fixture {
+// newProject writes the project with init and trains a model.
+func newProject(tb testing.TB) *fixture {
 	tb.Helper()
 	f, redisImage := newFixture(tb)
 	f.mustRun(tb, "init", f.dir, "--project", f.project, "--services", services, "--image", "redis="+redisImage)
 	f.editFile(tb, "docker-compose.yml", redisHealthcheck, redisHealthcheckExec)
 	f.mustRun(tb, "train", "--data", "data/iris.csv")
+	return f
+}
+
+// startStack writes and trains the project, then runs up.
+func startStack(tb testing.TB) *fixture {
+	tb.Helper()
+	f := newProject(tb)
 	f.mustRun(tb, "up", "--wait-timeout", "90s")
 	return f
 }
