@@ -92,6 +92,9 @@ func (l *configLoader) load(explicit string) (*config.Config, error) {
 	if err := l.mergeDotEnv(filepath.Join(dir, ".env")); err != nil {
 		return nil, err
 	}
+	if err := l.readSecretFiles(); err != nil {
+		return nil, err
+	}
 
 	var c config.Config
 	if err := l.v.Unmarshal(&c); err != nil {
@@ -175,11 +178,41 @@ func (l *configLoader) mergeDotEnv(path string) error {
 	return l.v.MergeConfigMap(values)
 }
 
+// readSecretFiles applies MLOPS_X_FILE variables for secret settings: the file's
+// content, less a trailing newline, becomes the value. Docker secrets arrive as files
+// under /run/secrets, and this keeps them out of environment variables.
+func (l *configLoader) readSecretFiles() error {
+	for _, s := range config.Settings {
+		if !s.Secret {
+			continue
+		}
+		name := envName(s.Key)
+		path := os.Getenv(name + "_FILE")
+		if path == "" {
+			continue
+		}
+		if os.Getenv(name) != "" {
+			return fmt.Errorf("%s and %s_FILE are both set; keep one", name, name)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("%s_FILE: %w", name, err)
+		}
+		l.v.Set(s.Key, strings.TrimRight(string(data), "\r\n"))
+	}
+	return nil
+}
+
+// envName returns the environment variable of a setting key: auth.secret is
+// MLOPS_AUTH_SECRET.
+func envName(key string) string {
+	return "MLOPS_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
 // settingKeyForEnv maps MLOPS_AUTH_SECRET to auth.secret, or "" for unknown names.
 func settingKeyForEnv(name string) string {
 	for _, s := range config.Settings {
-		env := "MLOPS_" + strings.ToUpper(strings.ReplaceAll(s.Key, ".", "_"))
-		if env == name {
+		if envName(s.Key) == name {
 			return s.Key
 		}
 	}

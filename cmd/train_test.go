@@ -239,3 +239,28 @@ func TestCommandGroups_RequireSubcommand(t *testing.T) {
 		})
 	}
 }
+
+func TestConfig_SecretFromFile(t *testing.T) {
+	dir := t.TempDir()
+	secretPath := filepath.Join(dir, "auth_secret")
+	if err := os.WriteFile(secretPath, []byte("from-a-file-0123456789abcdefghijklmnop\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("MLOPS_AUTH_SECRET_FILE", secretPath)
+	t.Chdir(dir)
+	streams, _, _ := ui.Test()
+	f := &Factory{Streams: streams, loader: newConfigLoader()}
+	cfg, err := f.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Auth.Secret != "from-a-file-0123456789abcdefghijklmnop" {
+		t.Errorf("auth.secret = %q, want the file's content without the newline", cfg.Auth.Secret)
+	}
+
+	t.Setenv("MLOPS_AUTH_SECRET", "also-set")
+	f = &Factory{Streams: streams, loader: newConfigLoader()}
+	if _, err := f.Config(); err == nil || !strings.Contains(err.Error(), "MLOPS_AUTH_SECRET and MLOPS_AUTH_SECRET_FILE are both set") {
+		t.Errorf("Config with both set = %v, want an error naming both variables", err)
+	}
+}

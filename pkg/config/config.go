@@ -60,6 +60,7 @@ type ServeConfig struct {
 	MaxBodyBytes  int64         `mapstructure:"max_body_bytes" json:"max_body_bytes"`
 	ClientsFile   string        `mapstructure:"clients_file" json:"clients_file"`
 	WatchInterval time.Duration `mapstructure:"watch_interval" json:"watch_interval"`
+	ServedBy      bool          `mapstructure:"served_by" json:"served_by"`
 }
 
 // AuthConfig holds the JWT settings shared by serve, token, predict and doctor.
@@ -153,6 +154,7 @@ var Settings = []Setting{
 	{"serve.max_body_bytes", int64(1 << 20), "maximum request body size in bytes", false},
 	{"serve.clients_file", "clients.yaml", "client credentials file for POST /token", false},
 	{"serve.watch_interval", 2 * time.Second, "how often serve checks the registry for a moved alias", false},
+	{"serve.served_by", false, "send the host name in an X-Served-By header (to tell replicas apart)", false},
 	{"auth.algorithm", "HS256", "JWT signing algorithm: HS256, EdDSA or RS256", false},
 	{"auth.secret", "", "HS256 secret, at least 32 bytes (set MLOPS_AUTH_SECRET)", true},
 	{"auth.private_key", "", "PEM private key for EdDSA or RS256 tokens", false},

@@ -51,6 +51,9 @@ func (s *Server) buildHandlers() {
 	}
 	s.registerFallbacks(mux)
 	s.handler = s.wrapOuter(s.rejectNonCanonical(mux))
+	if s.opts.ServedBy != "" {
+		s.handler = ServedBy(s.handler, s.opts.ServedBy)
+	}
 	s.metricsHandler = metricsHandler
 }
 

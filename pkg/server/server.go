@@ -137,6 +137,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is the mlops build version reported by GET /v2.
 	Version string
+	// ServedBy, when set, is sent in the X-Served-By header of every response, so
+	// that clients of a replicated service can tell replicas apart.
+	ServedBy string
 	// ShutdownTimeout bounds how long Run waits for in-flight requests.
 	ShutdownTimeout time.Duration
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 
 	"github.com/redis/go-redis/v9"
 
@@ -41,6 +42,13 @@ func OptionsFromConfig(cfg *config.Config, modelRef string, logger *slog.Logger)
 	}
 	noop := func() {}
 
+	if cfg.Serve.ServedBy {
+		host, err := os.Hostname()
+		if err != nil {
+			return opts, noop, fmt.Errorf("serve.served_by: %w", err)
+		}
+		opts.ServedBy = host
+	}
 	ref, err := modelRefFrom(cfg, modelRef)
 	if err != nil {
 		return opts, noop, err
