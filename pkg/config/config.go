@@ -29,6 +29,9 @@ type Config struct {
 	Train      TrainConfig     `mapstructure:"train" json:"train"`
 	API        APIConfig       `mapstructure:"api" json:"api"`
 	Monitor    MonitorConfig   `mapstructure:"monitor" json:"monitor"`
+	// Mode is "compose" (one container per service) or "swarm" (replicated services).
+	Mode  string      `mapstructure:"mode" json:"mode"`
+	Swarm SwarmConfig `mapstructure:"swarm" json:"swarm"`
 
 	// Dir is the project folder: the folder of mlops.yaml, or the working directory
 	// when no file was found. Relative paths in the settings are resolved against it.
@@ -126,6 +129,11 @@ type MonitorConfig struct {
 	DriftPSIThreshold float64       `mapstructure:"drift_psi_threshold" json:"drift_psi_threshold"`
 }
 
+// SwarmConfig holds the settings of swarm mode.
+type SwarmConfig struct {
+	Replicas int `mapstructure:"replicas" json:"replicas"`
+}
+
 // Setting is one configuration key with its default value and a one-line description.
 type Setting struct {
 	Key         string
@@ -185,6 +193,8 @@ var Settings = []Setting{
 	{"monitor.drift_window", 1000, "recent inputs compared with the training distribution", false},
 	{"monitor.drift_min_samples", 200, "inputs needed before drift is reported", false},
 	{"monitor.drift_psi_threshold", 0.2, "population stability index above which a feature counts as drifted", false},
+	{"mode", "compose", "how up runs the stack: compose (one container per service) or swarm (replicated services)", false},
+	{"swarm.replicas", 2, "api replicas in swarm mode", false},
 	{"api.url", "http://127.0.0.1:8080", "URL of the inference API for predict, token and doctor", false},
 	{"api.ca_cert", "", "CA certificate that verifies the API's TLS certificate", false},
 	{"api.token", "", "bearer token for predict (set MLOPS_API_TOKEN)", true},
@@ -205,6 +215,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("serve.max_batch: %d must be at least 1", c.Serve.MaxBatch)
 	case c.Serve.MaxBodyBytes < 1024:
 		return fmt.Errorf("serve.max_body_bytes: %d must be at least 1024", c.Serve.MaxBodyBytes)
+	case c.Mode != "compose" && c.Mode != "swarm":
+		return fmt.Errorf("mode: %q is not a mode; use compose or swarm", c.Mode)
+	case c.Swarm.Replicas < 1:
+		return fmt.Errorf("swarm.replicas: %d must be at least 1", c.Swarm.Replicas)
 	case c.Auth.MaxTTL <= 0:
 		return fmt.Errorf("auth.max_ttl: %s must be positive", c.Auth.MaxTTL)
 	}

@@ -33,6 +33,12 @@ type Options struct {
 	Binary  string
 	Version string
 
+	// Swarm options: api replicas, making this engine a single-node swarm when it is
+	// not a manager, and accepting ports published on every interface.
+	Replicas             int
+	InitSwarm            bool
+	PublishAllInterfaces bool
+
 	Volumes bool // down: remove volumes too
 	Follow  bool // logs: follow
 	Tail    int  // logs: lines from the end; negative means all
@@ -143,7 +149,11 @@ func Up(ctx context.Context, s *ui.Streams, cfg *config.Config, opts Options) er
 	if err := checkBindSources(ss.plan); err != nil {
 		return err
 	}
-	if err := ss.buildAPIImage(ctx, s, opts); err != nil {
+	images := map[string]string{}
+	for _, svc := range ss.plan.Services {
+		images[svc.Name] = svc.Spec.Image
+	}
+	if err := buildImages(ctx, s, ss.eng, images, opts); err != nil {
 		return err
 	}
 	if err := ss.stack.Up(ctx, ss.plan, stack.UpOptions{WaitTimeout: opts.WaitTimeout}); err != nil {
@@ -152,9 +162,10 @@ func Up(ctx context.Context, s *ui.Streams, cfg *config.Config, opts Options) er
 	return ss.printStatus(ctx, s)
 }
 
-// buildAPIImage builds every image of the plan named mlops:TAG from the binary, which
-// is how the api image exists on a machine without a registry.
-func (ss *session) buildAPIImage(ctx context.Context, s *ui.Streams, opts Options) error {
+// buildImages builds every image named mlops:TAG from the mlops binary, which is how
+// the api image exists on a machine without a registry. images maps service names to
+// image references.
+func buildImages(ctx context.Context, s *ui.Streams, eng *engine.Client, images map[string]string, opts Options) error {
 	binary := opts.Binary
 	if binary == "" {
 		var err error
@@ -162,14 +173,13 @@ func (ss *session) buildAPIImage(ctx context.Context, s *ui.Streams, opts Option
 			return fmt.Errorf("find the mlops binary for the api image: %w", err)
 		}
 	}
-	for _, svc := range ss.plan.Services {
-		image := svc.Spec.Image
+	for service, image := range images {
 		if !strings.HasPrefix(image, "mlops:") {
 			continue
 		}
-		built, err := imagebuild.Ensure(ctx, ss.eng, imagebuild.Options{Binary: binary, Tag: image, Version: opts.Version}, nil)
+		built, err := imagebuild.Ensure(ctx, eng, imagebuild.Options{Binary: binary, Tag: image, Version: opts.Version}, nil)
 		if err != nil {
-			return fmt.Errorf("build image %s for service %s: %w", image, svc.Name, err)
+			return fmt.Errorf("build image %s for service %s: %w", image, service, err)
 		}
 		if built {
 			s.Statusf("image    %-12s built from %s", image, binary)
