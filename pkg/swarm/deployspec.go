@@ -219,19 +219,18 @@ func hasVolume(svc types.ServiceConfig) bool {
 	return false
 }
 
-// endpoint publishes ports through the routing mesh (mode ingress, the
-// default) or on the task's node only (mode host).
+// endpoint chooses how other services find this one and how its ports are
+// published. The compose file's deploy.endpoint_mode wins over
+// PlanOptions.EndpointMode. In dnsrr mode ports cannot go through the
+// routing mesh, so they are published in host mode, with a warning.
 func (p *planner) endpoint(where string, svc types.ServiceConfig) (*swarmtypes.EndpointSpec, error) {
-	mode := swarmtypes.ResolutionModeVIP
-	if svc.Deploy != nil {
-		switch svc.Deploy.EndpointMode {
-		case "", "vip":
-		case "dnsrr":
-			mode = swarmtypes.ResolutionModeDNSRR
-		default:
-			return nil, fmt.Errorf("%s deploy: endpoint_mode %q is not supported; use vip or dnsrr",
-				where, svc.Deploy.EndpointMode)
-		}
+	name := p.opts.EndpointMode
+	if svc.Deploy != nil && svc.Deploy.EndpointMode != "" {
+		name = svc.Deploy.EndpointMode
+	}
+	mode, err := resolutionMode(where+" deploy", name)
+	if err != nil {
+		return nil, err
 	}
 	spec := &swarmtypes.EndpointSpec{Mode: mode}
 	for _, port := range svc.Ports {
@@ -239,9 +238,28 @@ func (p *planner) endpoint(where string, svc types.ServiceConfig) (*swarmtypes.E
 		if err != nil {
 			return nil, err
 		}
+		if mode == swarmtypes.ResolutionModeDNSRR && pc.PublishMode == swarmtypes.PortConfigPublishModeIngress {
+			pc.PublishMode = swarmtypes.PortConfigPublishModeHost
+			p.warn("%s: port %d is published in host mode, because endpoint mode dnsrr has no routing "+
+				"mesh: only nodes that run a task publish it, and each node runs at most one such task",
+				where, pc.PublishedPort)
+		}
 		spec.Ports = append(spec.Ports, pc)
 	}
 	return spec, nil
+}
+
+// resolutionMode maps an endpoint_mode value onto the engine's mode; ""
+// means vip, the engine's default.
+func resolutionMode(where, name string) (swarmtypes.ResolutionMode, error) {
+	switch name {
+	case "", EndpointVIP:
+		return swarmtypes.ResolutionModeVIP, nil
+	case EndpointDNSRR:
+		return swarmtypes.ResolutionModeDNSRR, nil
+	}
+	return "", fmt.Errorf("%s: endpoint_mode %q is not supported; use %s or %s",
+		where, name, EndpointVIP, EndpointDNSRR)
 }
 
 func (p *planner) port(where string, port types.ServicePortConfig) (swarmtypes.PortConfig, error) {

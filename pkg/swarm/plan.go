@@ -55,10 +55,30 @@ type PlanOptions struct {
 	// cannot keep: swarm publishes every port on all of the node's
 	// interfaces. Without it such a port is an error.
 	PublishAllInterfaces bool
+	// EndpointMode is the endpoint mode of services whose compose file
+	// sets no deploy.endpoint_mode: EndpointVIP (the default when empty)
+	// or EndpointDNSRR. See EndpointDNSRR for when to choose it.
+	EndpointMode string
 	// MaxFileBytes bounds each file of a read-only bind mount that is
 	// shipped as a config or secret; 0 means MaxObjectBytes.
 	MaxFileBytes int
 }
+
+// Endpoint modes, the values of deploy.endpoint_mode and
+// PlanOptions.EndpointMode.
+const (
+	// EndpointVIP gives each service a virtual IP that the kernel's IPVS
+	// balances over its tasks, and publishes ports through the routing
+	// mesh, on every node. Both need IPVS (the ip_vs module).
+	EndpointVIP = "vip"
+	// EndpointDNSRR resolves a service name to the IPs of its running
+	// tasks and needs no IPVS. Clients balance by resolving again and
+	// picking an address (Traefik's swarm provider reads the task IPs
+	// from the engine instead). Ports are then
+	// published in host mode: only on nodes that run a task, and a node
+	// runs at most one task per published port.
+	EndpointDNSRR = "dnsrr"
+)
 
 // MaxObjectBytes is the largest secret or config the engine accepts
 // (500 KiB, the limit of Docker 20.10's swarm store).
@@ -138,6 +158,9 @@ func NewPlan(project *types.Project, opts PlanOptions) (*Plan, error) {
 		if _, ok := project.Services[name]; !ok {
 			return nil, fmt.Errorf("replicas for service %q: the compose file has no such service", name)
 		}
+	}
+	if _, err := resolutionMode("endpoint mode", opts.EndpointMode); err != nil {
+		return nil, err
 	}
 	if opts.SecretEnv == nil {
 		opts.SecretEnv = DefaultSecretEnv

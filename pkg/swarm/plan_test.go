@@ -188,6 +188,8 @@ func TestPlan_Errors(t *testing.T) {
 		{"unknown replicas", "8080:8080", swarm.PlanOptions{Replicas: map[string]uint64{"nope": 2}},
 			`replicas for service "nope"`},
 		{"unknown skip", "8080:8080", swarm.PlanOptions{Skip: []string{"nope"}}, `cannot skip service "nope"`},
+		{"unknown endpoint mode", "8080:8080", swarm.PlanOptions{EndpointMode: "round-robin"},
+			`endpoint_mode "round-robin" is not supported`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -199,6 +201,45 @@ func TestPlan_Errors(t *testing.T) {
 	}
 	if _, err := loadPlan(t, "127.0.0.1:8080:8080", swarm.PlanOptions{PublishAllInterfaces: true}); err != nil {
 		t.Errorf("NewPlan with PublishAllInterfaces: %v", err)
+	}
+}
+
+func TestPlan_EndpointMode(t *testing.T) {
+	tests := []struct {
+		name        string
+		mode        string
+		wantMode    swarmtypes.ResolutionMode
+		wantPublish swarmtypes.PortConfigPublishMode
+		wantWarning bool
+	}{
+		{"default is vip", "", swarmtypes.ResolutionModeVIP, swarmtypes.PortConfigPublishModeIngress, false},
+		{"vip", swarm.EndpointVIP, swarmtypes.ResolutionModeVIP, swarmtypes.PortConfigPublishModeIngress, false},
+		{"dnsrr publishes in host mode", swarm.EndpointDNSRR, swarmtypes.ResolutionModeDNSRR,
+			swarmtypes.PortConfigPublishModeHost, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plan, err := loadPlan(t, "8080:8080", swarm.PlanOptions{EndpointMode: tt.mode})
+			if err != nil {
+				t.Fatalf("NewPlan: %v", err)
+			}
+			for _, svc := range plan.Services {
+				if got := svc.Spec.EndpointSpec.Mode; got != tt.wantMode {
+					t.Errorf("%s endpoint mode = %q, want %q", svc.Name, got, tt.wantMode)
+				}
+			}
+			api, _ := plan.Service("api")
+			if got := api.Spec.EndpointSpec.Ports[0].PublishMode; got != tt.wantPublish {
+				t.Errorf("api port publish mode = %q, want %q", got, tt.wantPublish)
+			}
+			var warned bool
+			for _, w := range plan.Warnings {
+				warned = warned || strings.Contains(w, "published in host mode")
+			}
+			if warned != tt.wantWarning {
+				t.Errorf("warnings = %q, want a host-mode warning: %v", plan.Warnings, tt.wantWarning)
+			}
+		})
 	}
 }
 
