@@ -1,7 +1,8 @@
 // Package doctor runs the health checks of an mlops project: configuration,
-// secrets, keys, models, the running API, Redis, TLS, host names, ports and
-// the Docker engine. Each check is a small function returning one Result
-// with what it found and, for a warning or failure, a one-line fix.
+// secrets, keys, models, the running API, Redis, TLS, host names, ports,
+// the Docker engine and the running stack's containers. Each check is a
+// small function returning one Result with what it found and, for a
+// warning or failure, a one-line fix.
 //
 // Checks run in parallel, each under its own timeout. The package prints
 // nothing itself except through Render, and never shows a secret.
@@ -115,6 +116,9 @@ func Checks() []Check {
 		{"host names", checkHostNames},
 		{"ports", checkPorts},
 		{"docker", checkDocker},
+		{"containers", checkContainers},
+		{"api container", checkAPIContainer},
+		{"prometheus targets", checkPrometheusTargets},
 	}
 }
 
