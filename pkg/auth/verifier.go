@@ -36,6 +36,8 @@ type Verifier struct {
 	cfg    Config
 	parser *jwt.Parser
 	keys   map[string]any
+	now    func() time.Time
+	cache  *verifiedCache
 }
 
 // NewVerifier validates cfg and returns a Verifier.
@@ -62,7 +64,7 @@ func newVerifier(cfg Config, now func() time.Time) (*Verifier, error) {
 		jwt.WithStrictDecoding(),
 		jwt.WithTimeFunc(now),
 	)
-	return &Verifier{cfg: cfg, parser: parser, keys: keys}, nil
+	return &Verifier{cfg: cfg, parser: parser, keys: keys, now: now, cache: newVerifiedCache()}, nil
 }
 
 // Verify parses raw, checks its signature and claims, and returns the
@@ -76,6 +78,10 @@ func (v *Verifier) Verify(raw string) (*Claims, error) {
 		return nil, unauthorized(CodeTokenMalformed, fmt.Sprintf("token is longer than %d bytes", maxTokenBytes), nil)
 	}
 
+	if cached, ok := v.cache.get(raw, v.now(), v.cfg.Leeway); ok {
+		return cached.clone(), nil
+	}
+
 	claims := &Claims{}
 	token, err := v.parser.ParseWithClaims(raw, claims, v.keyFor)
 	if err != nil {
@@ -84,6 +90,7 @@ func (v *Verifier) Verify(raw string) (*Claims, error) {
 	if claims.Subject == "" {
 		return nil, unauthorized(CodeTokenMalformed, "token has no subject", nil)
 	}
+	v.cache.put(raw, claims.clone())
 	return claims, nil
 }
 
