@@ -2,18 +2,19 @@ package swarm_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/mlops-dev/mlops/pkg/api"
 	"github.com/mlops-dev/mlops/pkg/auth"
 	"github.com/mlops-dev/mlops/pkg/engine"
 	"github.com/mlops-dev/mlops/pkg/engine/enginetest"
@@ -22,30 +23,33 @@ import (
 	"github.com/mlops-dev/mlops/pkg/swarm"
 )
 
-// swarmCompose is the test's stack: the real inference server with the
-// Redis limiter, three replicas behind the routing mesh, and Redis on an
-// internal, encrypted overlay network. Secrets arrive as env values and
-// a --requirepass argument, which the plan must move into Docker secrets.
+// swarmCompose is the test's stack: mlops serve with the Redis limiter,
+// three replicas, and Redis on an internal, encrypted overlay network.
+// Secrets arrive as env values and a --requirepass argument, which the plan
+// must move into Docker secrets, and the models, key and mlops.yaml arrive
+// as read-only bind mounts, which it must ship as configs. Nothing is
+// published: the test reaches the api through testproxy on the attachable
+// frontend network.
 const swarmCompose = `services:
   api:
     image: ${API_IMAGE}
-    command: ["serve"]
+    entrypoint: ["/mlops"]
+    command: ["serve", "--model", "${MODEL}"]
+    working_dir: /project
     user: "65532:65532"
     read_only: true
     cap_drop: [ALL]
     environment:
+      MLOPS_SERVE_ADDR: "0.0.0.0:8080"
+      MLOPS_SERVE_SERVED_BY: "true"
       MLOPS_AUTH_SECRET: ${AUTH_SECRET}
       MLOPS_REDIS_PASSWORD: ${REDIS_PASSWORD}
-      REDIS_ADDR: redis:6379
-      MODELS_DIR: /project/models
-      MODEL: ${MODEL}
-      PUBLIC_KEY: /project/keys/signing.pub
-      PREDICT_PER_MINUTE: "${PER_MINUTE}"
     volumes:
+      - ./mlops.yaml:/project/mlops.yaml:ro
       - ./models:/project/models:ro
       - ./keys/signing.pub:/project/keys/signing.pub:ro
     healthcheck:
-      test: ["CMD", "/mlops", "health"]
+      test: ["CMD", "/mlops", "health", "--url", "http://127.0.0.1:8080/health"]
       interval: 1s
       timeout: 2s
       retries: 2
@@ -56,7 +60,6 @@ const swarmCompose = `services:
       update_config:
         monitor: 4s
     networks: [frontend, backend]
-    ports: ["${API_PORT}:8080"]
     depends_on: [redis]
   redis:
     image: ${REDIS_IMAGE}
@@ -71,7 +74,8 @@ const swarmCompose = `services:
     networks: [backend]
     volumes: [redis-data:/data]
 networks:
-  frontend: {}
+  frontend:
+    attachable: true
   backend:
     internal: true
 volumes:
@@ -81,10 +85,32 @@ volumes:
 // perMinute is the per-user predict limit of the test's stack.
 const perMinute = 20
 
+// mlopsYAML configures mlops serve inside the api tasks. The secrets come
+// from MLOPS_*_FILE variables that the plan sets.
+var mlopsYAML = fmt.Sprintf(`models:
+  dir: models
+  name: iris
+keys:
+  public: keys/signing.pub
+auth:
+  algorithm: HS256
+  issuer: mlops
+  audience: mlops-api
+redis:
+  addr: "redis:6379"
+  timeout: 1s
+rate_limits:
+  predict: {limit: %d, period: 1m}
+`, perMinute)
+
+// replicas is the api replica count of the test's stack.
+const replicas = 3
+
 type swarmFixture struct {
 	t       *testing.T
 	c       *engine.Client
 	sw      *swarm.Swarm
+	images  testImages
 	dir     string
 	project string
 	vars    map[string]string
@@ -95,22 +121,19 @@ type swarmFixture struct {
 
 func newSwarmFixture(t *testing.T) *swarmFixture {
 	c := swarmManager(t)
-	api, redis := images(t, c)
-	f := &swarmFixture{t: t, c: c, dir: t.TempDir(), sw: swarm.New(c, nil)}
+	f := &swarmFixture{t: t, c: c, dir: t.TempDir(), sw: swarm.New(c, nil), images: images(t, c)}
 	f.project = "mlsw" + strings.ToLower(enginetest.UniqueTag(t, "x")[2:10])
 	t.Cleanup(func() { f.down() })
 	f.store = newModelStore(t, f.dir)
 	f.store.publish(t, 1)
 
-	port := freePort(t)
-	f.url = fmt.Sprintf("http://127.0.0.1:%d", port)
 	secret := randomSecret(t)
 	f.vars = map[string]string{
-		"API_IMAGE": api, "REDIS_IMAGE": redis, "AUTH_SECRET": secret,
-		"REDIS_PASSWORD": randomSecret(t), "MODEL": "iris:v1", "API_PORT": fmt.Sprint(port),
-		"PER_MINUTE": fmt.Sprint(perMinute),
+		"API_IMAGE": f.images.api, "REDIS_IMAGE": f.images.redis, "AUTH_SECRET": secret,
+		"REDIS_PASSWORD": randomSecret(t), "MODEL": "iris:v1",
 	}
 	writeFile(t, filepath.Join(f.dir, "docker-compose.yml"), swarmCompose)
+	writeFile(t, filepath.Join(f.dir, "mlops.yaml"), mlopsYAML)
 	var err error
 	f.issuer, err = auth.NewIssuer(auth.Config{
 		Algorithm: auth.AlgHS256, Issuer: "mlops", Audience: "mlops-api",
@@ -122,6 +145,7 @@ func newSwarmFixture(t *testing.T) *swarmFixture {
 	return f
 }
 
+// plan plans the stack in dnsrr endpoint mode, which needs no IPVS.
 func (f *swarmFixture) plan() *swarm.Plan {
 	f.t.Helper()
 	writeFile(f.t, filepath.Join(f.dir, ".env"), envFile(f.vars))
@@ -130,7 +154,9 @@ func (f *swarmFixture) plan() *swarm.Plan {
 		f.t.Fatalf("Load: %v", err)
 	}
 	plan, err := swarm.NewPlan(p, swarm.PlanOptions{
-		Labels: enginetest.Labels(), Replicas: map[string]uint64{"api": 3},
+		Labels:       enginetest.Labels(),
+		Replicas:     map[string]uint64{"api": replicas},
+		EndpointMode: swarm.EndpointDNSRR,
 	})
 	if err != nil {
 		f.t.Fatalf("NewPlan: %v", err)
@@ -153,6 +179,42 @@ func (f *swarmFixture) down() {
 	}
 }
 
+// startProxy runs testproxy as a plain container on the frontend overlay
+// network, published on 127.0.0.1 only, forwarding to the api service by
+// its DNS name. The container is removed before the stack goes down,
+// because an overlay network with an attached container cannot be removed.
+func (f *swarmFixture) startProxy() {
+	f.t.Helper()
+	ctx := context.Background()
+	port := freePort(f.t)
+	labels := enginetest.Labels()
+	labels[engine.LabelProject] = f.project
+	id, err := f.c.CreateContainer(ctx, engine.ContainerSpec{
+		Name:     f.project + "-proxy",
+		Image:    f.images.proxy,
+		Env:      []string{"TARGET=api:8080"},
+		Labels:   labels,
+		ReadOnly: true,
+		CapDrop:  []string{"ALL"},
+		Networks: []engine.NetworkAttach{{Network: f.project + "_frontend"}},
+		Ports: []engine.PortBinding{{
+			HostIP: "127.0.0.1", HostPort: strconv.Itoa(port), ContainerPort: 8080, Protocol: "tcp",
+		}},
+	})
+	if err != nil {
+		f.t.Fatalf("create the proxy container: %v", err)
+	}
+	f.t.Cleanup(func() {
+		if err := f.c.RemoveContainer(context.Background(), id); err != nil {
+			f.t.Errorf("remove the proxy container: %v", err)
+		}
+	})
+	if err := f.c.StartContainer(ctx, id); err != nil {
+		f.t.Fatalf("start the proxy container: %v", err)
+	}
+	f.url = fmt.Sprintf("http://127.0.0.1:%d", port)
+}
+
 func (f *swarmFixture) token(subject string) string {
 	tok, _, err := f.issuer.Issue(subject, []string{auth.RolePredict}, time.Hour)
 	if err != nil {
@@ -161,92 +223,53 @@ func (f *swarmFixture) token(subject string) string {
 	return tok
 }
 
-// client opens a new connection per request, so the routing mesh spreads
-// requests over the replicas.
+// client opens a new connection per request, as the proxy does upstream.
 var client = &http.Client{
-	Timeout:   5 * time.Second,
+	Timeout:   10 * time.Second,
 	Transport: &http.Transport{DisableKeepAlives: true},
 }
 
-// predict sends one prediction and returns the status and the replica that
-// served it. A connection-level failure wraps errRetryable.
-func (f *swarmFixture) predict(tok string) (int, string, error) {
+// reply is what the test reads from one prediction.
+type reply struct {
+	status int
+	// servedBy is the host name of the api task that handled the request.
+	servedBy string
+	// version is the model version that predicted, 0 on an error status.
+	version int
+	// backends and dialFailures are the proxy's X-Proxy-Backends and
+	// X-Proxy-Dial-Failures headers.
+	backends, dialFailures int
+	body                   string
+}
+
+// predict sends one prediction through the proxy.
+func (f *swarmFixture) predict(tok string) (reply, error) {
 	req, err := http.NewRequest("POST", f.url+"/predict", strings.NewReader(`{"features":[5.1,3.5,1.4,0.2]}`))
 	if err != nil {
-		return 0, "", err
+		return reply{}, err
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, "", fmt.Errorf("%w: %v", errRetryable, err)
+		return reply{}, err
 	}
 	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode, resp.Header.Get(server.HeaderServedBy), nil
-}
-
-// load sends predictions from 4 workers, each as a new user so the rate
-// limit never applies, until stop is closed.
-type load struct {
-	sent, failed, retried atomic.Int64
-	mu                    sync.Mutex
-	errs                  []string
-	wg                    sync.WaitGroup
-	stop                  chan struct{}
-}
-
-func (f *swarmFixture) startLoad() *load {
-	l := &load{stop: make(chan struct{})}
-	for w := range 4 {
-		l.wg.Add(1)
-		go func() {
-			defer l.wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-l.stop:
-					return
-				case <-time.After(20 * time.Millisecond):
-				}
-				l.one(f, f.token(fmt.Sprintf("load-%d-%d", w, i)))
-			}
-		}()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	if err != nil {
+		return reply{}, fmt.Errorf("read the response: %w", err)
 	}
-	return l
-}
-
-// one sends a prediction and retries it once on a connection failure,
-// counting that retry. Any other failure counts as failed.
-func (l *load) one(f *swarmFixture, tok string) {
-	l.sent.Add(1)
-	status, _, err := f.predict(tok)
-	if errors.Is(err, errRetryable) {
-		l.retried.Add(1)
-		status, _, err = f.predict(tok)
+	r := reply{status: resp.StatusCode, servedBy: resp.Header.Get(server.HeaderServedBy), body: string(body)}
+	r.backends, _ = strconv.Atoi(resp.Header.Get("X-Proxy-Backends"))
+	r.dialFailures, _ = strconv.Atoi(resp.Header.Get("X-Proxy-Dial-Failures"))
+	if r.status == http.StatusOK {
+		var pr api.PredictResponse
+		if err := json.Unmarshal(body, &pr); err != nil {
+			return r, fmt.Errorf("decode the prediction %q: %w", body, err)
+		}
+		r.version = pr.Model.Version
 	}
-	if err != nil || status != http.StatusOK {
-		l.failed.Add(1)
-		l.mu.Lock()
-		l.errs = append(l.errs, fmt.Sprintf("status %d, error %v", status, err))
-		l.mu.Unlock()
-	}
-}
-
-func (l *load) finish() {
-	close(l.stop)
-	l.wg.Wait()
-}
-
-func (l *load) check(t *testing.T, phase string) {
-	t.Helper()
-	t.Logf("%s: %d requests, %d connection failures retried once, %d failed",
-		phase, l.sent.Load(), l.retried.Load(), l.failed.Load())
-	if l.sent.Load() < 20 {
-		t.Errorf("%s: only %d requests sent; the load did not run", phase, l.sent.Load())
-	}
-	if n := l.failed.Load(); n != 0 {
-		t.Errorf("%s: %d requests failed, first: %s", phase, n, l.errs[0])
-	}
+	return r, nil
 }
 
 func (f *swarmFixture) running(service string) (uint64, uint64) {
@@ -271,10 +294,11 @@ func TestSwarmStack(t *testing.T) {
 		t.Fatalf("Deploy: %v", err)
 	}
 	t.Logf("first deploy converged in %s", time.Since(start).Round(time.Millisecond))
-	if running, desired := f.running("api"); running != 3 || desired != 3 {
-		t.Fatalf("api running %d of %d tasks, want 3 of 3", running, desired)
+	if running, desired := f.running("api"); running != replicas || desired != replicas {
+		t.Fatalf("api running %d of %d tasks, want %d of %d", running, desired, replicas, replicas)
 	}
 	checkStatus(t, f)
+	f.startProxy()
 	waitServing(t, f)
 
 	t.Run("spread over replicas", func(t *testing.T) { testSpread(t, f) })
@@ -284,39 +308,40 @@ func TestSwarmStack(t *testing.T) {
 	t.Run("broken model rolls back", func(t *testing.T) { testRollback(t, f) })
 }
 
-// waitServing waits until the routing mesh forwards the published port.
+// waitServing waits until the proxy reaches the api and DNS returns every
+// replica.
 func waitServing(t *testing.T, f *swarmFixture) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		status, _, err := f.predict(f.token("probe"))
-		if err == nil && status == http.StatusOK {
+		r, err := f.predict(f.token("probe"))
+		if err == nil && r.status == http.StatusOK && r.backends == replicas {
 			return
 		}
-		if time.Now().After(deadline) && !ipvsAvailable() {
-			enginetest.SkipOrFail(t, fmt.Sprintf("the swarm routing mesh does not forward %s (%v): "+
-				"this kernel has no IPVS (%s is missing), which ingress ports and service VIPs need",
-				f.url, err, ipvsSysctl))
-		}
 		if time.Now().After(deadline) {
-			t.Fatalf("api not reachable through the routing mesh at %s: status %d, %v", f.url, status, err)
+			t.Fatalf("api not reachable through the proxy at %s within 30s: status %d, %d backends, "+
+				"error %v, body %q", f.url, r.status, r.backends, err, r.body)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
 }
 
 func testSpread(t *testing.T, f *swarmFixture) {
+	const n = 30
 	seen := map[string]int{}
-	for i := range 30 {
-		status, by, err := f.predict(f.token(fmt.Sprintf("spread-%d", i)))
-		if err != nil || status != http.StatusOK {
-			t.Fatalf("predict %d: status %d, %v", i, status, err)
+	for i := range n {
+		r, err := f.predict(f.token(fmt.Sprintf("spread-%d", i)))
+		if err != nil || r.status != http.StatusOK {
+			t.Fatalf("predict %d: status %d, error %v, body %q", i, r.status, err, r.body)
 		}
-		seen[by]++
+		if r.servedBy == "" {
+			t.Fatalf("predict %d: no %s header", i, server.HeaderServedBy)
+		}
+		seen[r.servedBy]++
 	}
-	t.Logf("30 requests served by %v", seen)
-	if len(seen) < 2 {
-		t.Errorf("30 requests served by %d replica(s) %v, want more than one", len(seen), seen)
+	t.Logf("%d requests served by %d replicas: %v", n, len(seen), seen)
+	if len(seen) != replicas {
+		t.Errorf("%d requests served by %d replica(s) %v, want all %d", n, len(seen), seen, replicas)
 	}
 }
 
@@ -325,22 +350,22 @@ func testLimit(t *testing.T, f *swarmFixture) {
 	allowed, limited := 0, 0
 	seen := map[string]bool{}
 	for i := range 3 * perMinute {
-		status, by, err := f.predict(tok)
+		r, err := f.predict(tok)
 		if err != nil {
 			t.Fatalf("predict %d: %v", i, err)
 		}
-		seen[by] = true
-		switch status {
+		seen[r.servedBy] = true
+		switch r.status {
 		case http.StatusOK:
 			allowed++
 		case http.StatusTooManyRequests:
 			limited++
 		default:
-			t.Fatalf("predict %d: status %d", i, status)
+			t.Fatalf("predict %d: status %d, body %q", i, r.status, r.body)
 		}
 	}
-	t.Logf("%d requests of one user over %d replicas: %d allowed, %d limited",
-		3*perMinute, len(seen), allowed, limited)
+	t.Logf("%d requests of one user over %d replicas: %d allowed, %d limited (limit %d per minute)",
+		3*perMinute, len(seen), allowed, limited, perMinute)
 	if len(seen) < 2 {
 		t.Errorf("requests reached %d replica(s), want more than one for the test to mean anything", len(seen))
 	}
@@ -357,33 +382,60 @@ func testStopReplica(t *testing.T, f *swarmFixture) {
 	if err != nil || len(containers) == 0 {
 		t.Fatalf("list api containers: %d found, %v", len(containers), err)
 	}
+	victim := containers[0].ID
 	l := f.startLoad()
 	time.Sleep(time.Second)
-	if err := f.c.StopContainer(ctx, containers[0].ID, 5*time.Second); err != nil {
+	start := time.Now()
+	if err := f.c.StopContainer(ctx, victim, 5*time.Second); err != nil {
+		l.finish()
 		t.Fatalf("StopContainer: %v", err)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		running, _ := f.running("api")
-		if running == 3 && !containerRunning(t, f, containers[0].ID) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("api did not return to 3 running tasks within 60s (running %d)", running)
-		}
-		time.Sleep(250 * time.Millisecond)
+	if err := waitReplaced(f, victim); err != nil {
+		l.finish()
+		t.Fatal(err)
 	}
+	t.Logf("%d api containers running again %s after the stop", replicas, time.Since(start).Round(time.Millisecond))
 	time.Sleep(time.Second)
 	l.finish()
 	l.check(t, "stop one replica")
+	served := checkAllServe(t, f, 1)
+	if served[victim[:12]] {
+		t.Errorf("the stopped container %s still answers requests", victim[:12])
+	}
 }
 
-func containerRunning(t *testing.T, f *swarmFixture, id string) bool {
-	st, err := f.c.InspectContainer(context.Background(), id)
-	if err != nil {
-		return false
+// waitReplaced waits until replicas api containers other than victim are
+// running. The service's running-task count alone can still include the
+// stopped task for a moment.
+func waitReplaced(f *swarmFixture, victim string) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		containers, err := f.c.ListContainers(context.Background(), map[string]string{
+			engine.LabelProject: f.project, engine.LabelService: "api",
+		})
+		if err != nil {
+			return err
+		}
+		running := 0
+		for _, c := range containers {
+			if c.State == "running" && c.ID != victim {
+				running++
+			}
+		}
+		if running == replicas && !containerRunning(f, victim) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("api did not return to %d running containers within 60s (running %d)",
+				replicas, running)
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
-	return st.Running
+}
+
+func containerRunning(f *swarmFixture, id string) bool {
+	st, err := f.c.InspectContainer(context.Background(), id)
+	return err == nil && st.Running
 }
 
 func testRollingUpdate(t *testing.T, f *swarmFixture) {
@@ -399,53 +451,76 @@ func testRollingUpdate(t *testing.T, f *swarmFixture) {
 	t.Logf("rolling update to v%d took %s", v, time.Since(start).Round(time.Millisecond))
 	l.finish()
 	l.check(t, "rolling update")
-	if running, desired := f.running("api"); running != 3 || desired != 3 {
-		t.Errorf("after the update api runs %d of %d tasks, want 3 of 3", running, desired)
+	if versions := l.versionsSeen(); !slices.Contains(versions, 1) || !slices.Contains(versions, v) {
+		t.Errorf("the load saw model versions %v, want both 1 and %d during the rollout", versions, v)
 	}
+	if running, desired := f.running("api"); running != replicas || desired != replicas {
+		t.Errorf("after the update api runs %d of %d tasks, want %d of %d", running, desired, replicas, replicas)
+	}
+	checkAllServe(t, f, v)
 }
 
 func testRollback(t *testing.T, f *swarmFixture) {
 	good := f.vars["MODEL"]
+	goodVersion, _ := strconv.Atoi(strings.TrimPrefix(good, "iris:v"))
 	v := f.store.publish(t, 3)
 	f.store.corrupt(t, v)
 	f.vars["MODEL"] = fmt.Sprintf("iris:v%d", v)
 	l := f.startLoad()
+	start := time.Now()
 	err := f.deploy()
 	l.finish()
 	if !errors.Is(err, swarm.ErrRolledBack) {
 		t.Fatalf("Deploy of corrupt model v%d: error %v, want one wrapping ErrRolledBack", v, err)
 	}
-	t.Logf("deploy of a corrupt model: %v", err)
+	t.Logf("deploy of a corrupt model returned after %s: %v", time.Since(start).Round(time.Millisecond), err)
 	l.check(t, "rollback")
+	if versions := l.versionsSeen(); slices.Contains(versions, v) {
+		t.Errorf("the corrupt model v%d answered requests (versions seen %v)", v, versions)
+	}
 	svc, err := f.c.InspectService(context.Background(), swarm.ServiceName(f.project, "api"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := strings.Join(svc.Spec.TaskTemplate.ContainerSpec.Env, " ")
-	if !strings.Contains(env, "MODEL="+good) {
-		t.Errorf("after rollback the api spec has env %q, want MODEL=%s", env, good)
+	if running, desired := f.running("api"); running != replicas || desired != replicas {
+		t.Errorf("after rollback api runs %d of %d tasks, want %d of %d", running, desired, replicas, replicas)
 	}
-	if _, ok := lookupHost(t, f); !ok {
-		t.Errorf("api not answering after rollback")
+	args := strings.Join(svc.Spec.TaskTemplate.ContainerSpec.Args, " ")
+	if !strings.Contains(args, good) {
+		t.Errorf("after rollback the api spec has args %q, want the model %s", args, good)
 	}
+	checkAllServe(t, f, goodVersion)
 }
 
-func lookupHost(t *testing.T, f *swarmFixture) (string, bool) {
-	status, by, err := f.predict(f.token("after-rollback"))
-	return by, err == nil && status == http.StatusOK
-}
-
-// ipvsSysctl exists when the kernel has IPVS, the load balancer behind
-// swarm's routing mesh and virtual IPs.
-const ipvsSysctl = "/proc/sys/net/ipv4/vs"
-
-func ipvsAvailable() bool {
-	_, err := os.Stat(ipvsSysctl)
-	return err == nil
+// checkAllServe checks that every replica answers with model version and
+// returns the replicas that answered.
+func checkAllServe(t *testing.T, f *swarmFixture, version int) map[string]bool {
+	t.Helper()
+	seen := map[string]int{}
+	for i := range 15 {
+		r, err := f.predict(f.token(fmt.Sprintf("check-%d", i)))
+		if err != nil || r.status != http.StatusOK {
+			t.Errorf("predict %d: status %d, error %v, body %q", i, r.status, err, r.body)
+			return nil
+		}
+		if r.version != version {
+			t.Errorf("replica %s answered with model v%d, want v%d", r.servedBy, r.version, version)
+		}
+		seen[r.servedBy]++
+	}
+	if len(seen) != replicas {
+		t.Errorf("15 requests reached %d replica(s) %v, want %d", len(seen), seen, replicas)
+	}
+	served := map[string]bool{}
+	for name := range seen {
+		served[name] = true
+	}
+	return served
 }
 
 // checkStatus checks what the first deploy created: services with their
-// replica counts, and secrets in place of the secret values.
+// replica counts and endpoint mode, and secrets in place of the secret
+// values.
 func checkStatus(t *testing.T, f *swarmFixture) {
 	t.Helper()
 	ctx := context.Background()
@@ -455,6 +530,9 @@ func checkStatus(t *testing.T, f *swarmFixture) {
 	svc, err := f.c.InspectService(ctx, swarm.ServiceName(f.project, "api"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if mode := svc.Spec.EndpointSpec.Mode; mode != "dnsrr" {
+		t.Errorf("api endpoint mode = %q, want dnsrr", mode)
 	}
 	env := strings.Join(svc.Spec.TaskTemplate.ContainerSpec.Env, " ")
 	for _, value := range []string{f.vars["AUTH_SECRET"], f.vars["REDIS_PASSWORD"]} {

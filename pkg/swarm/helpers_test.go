@@ -53,34 +53,61 @@ func swarmManager(t *testing.T) *engine.Client {
 	return c
 }
 
-// buildTestAPI compiles the testapi command as a static Linux binary.
-func buildTestAPI(t *testing.T) string {
+// repoRoot returns the module root, whose main package is mlops.
+func repoRoot(t *testing.T) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	out := filepath.Join(t.TempDir(), "testapi")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "./internal/testapi")
-	cmd.Dir = filepath.Dir(file)
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("locate the swarm test source: runtime.Caller failed")
+	}
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// buildStatic compiles the package pkg, relative to the module root, as a
+// static Linux binary.
+func buildStatic(t *testing.T, pkg, name string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), name)
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
+	cmd.Dir = repoRoot(t)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
 	if output, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build testapi: %v\n%s", err, output)
+		t.Fatalf("build %s: %v\n%s", pkg, err, output)
 	}
 	return out
 }
 
-// images builds the api image from testapi and the Redis image, removed
-// when the test ends.
-func images(t *testing.T, c *engine.Client) (api, redis string) {
+// testImages are the images the swarm test builds, all removed when the
+// test ends.
+type testImages struct {
+	api, proxy, redis string
+}
+
+// images builds the mlops image from the repository's main package, the
+// proxy image and the Redis image. imagebuild puts any static binary at
+// /mlops as the entrypoint, so it builds the proxy image too.
+func images(t *testing.T, c *engine.Client) testImages {
 	t.Helper()
-	api = enginetest.UniqueTag(t, "mlops-swarm-api")
-	redis = enginetest.UniqueTag(t, "mlops-swarm-redis")
+	im := testImages{
+		api:   enginetest.UniqueTag(t, "mlops-swarm-api"),
+		proxy: enginetest.UniqueTag(t, "mlops-swarm-proxy"),
+		redis: enginetest.UniqueTag(t, "mlops-swarm-redis"),
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if _, err := imagebuild.Ensure(ctx, c, imagebuild.Options{Binary: buildTestAPI(t), Tag: api}, nil); err != nil {
-		t.Fatalf("build api image: %v", err)
+	builds := []struct{ pkg, name, tag string }{
+		{".", "mlops", im.api},
+		{"./pkg/swarm/internal/testproxy", "testproxy", im.proxy},
 	}
-	enginetest.RemoveImageOnCleanup(t, c, api)
-	enginetest.RedisImage(t, c, redis)
-	return api, redis
+	for _, b := range builds {
+		opts := imagebuild.Options{Binary: buildStatic(t, b.pkg, b.name), Tag: b.tag}
+		if _, err := imagebuild.Ensure(ctx, c, opts, nil); err != nil {
+			t.Fatalf("build image %s: %v", b.tag, err)
+		}
+		enginetest.RemoveImageOnCleanup(t, c, b.tag)
+	}
+	enginetest.RedisImage(t, c, im.redis)
+	return im
 }
 
 // modelStore is a project's model registry and the key that signs it.
