@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -209,5 +208,3 @@ func envFile(vars map[string]string) string {
 	}
 	return b.String()
 }
-
-var errRetryable = errors.New("connection failed")
