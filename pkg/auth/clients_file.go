@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // parseClients decodes and validates the clients file contents. The result
@@ -68,6 +69,9 @@ func (s *ClientStore) saveLocked(clients []clientRecord) error {
 	if err := writeSynced(tmp, data); err != nil {
 		return fmt.Errorf("write clients file %q: %w", tmp.Name(), err)
 	}
+	if err := keepOwner(tmp, s.path); err != nil {
+		return fmt.Errorf("write clients file %q: %w", tmp.Name(), err)
+	}
 	if err := os.Rename(tmp.Name(), s.path); err != nil {
 		return fmt.Errorf("replace clients file: %w", err)
 	}
@@ -106,4 +110,22 @@ func syncDir(dir string) {
 	}
 	_ = d.Sync()
 	_ = d.Close()
+}
+
+// keepOwner gives the new file the owner of the file it replaces. It matters when
+// root edits a file owned by the api container's user (see mlops up): replacing it
+// with a root-owned file would lock that user out. Others cannot chown, and need not.
+func keepOwner(tmp *os.File, path string) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil // a new file keeps its creator as owner
+	}
+	st, ok := info.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	return os.Chown(tmp.Name(), int(st.Uid), int(st.Gid))
 }

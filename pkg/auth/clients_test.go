@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -267,5 +268,33 @@ func BenchmarkAuthenticate(b *testing.B) {
 				_, _ = s.Authenticate(bc.id, bc.secret)
 			}
 		})
+	}
+}
+
+func TestClientStore_RewriteKeepsOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("changing a file's owner needs root; CI runs as root")
+	}
+	path := filepath.Join(t.TempDir(), "clients.json")
+	if err := EnsureClientsFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(path, 65532, 65532); err != nil {
+		t.Fatal(err)
+	}
+	store, err := OpenClients(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = store.SetCost(bcrypt.MinCost)
+	if _, err := store.Add("svc", []string{RolePredict}); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := info.Sys().(*syscall.Stat_t); st.Uid != 65532 || st.Gid != 65532 {
+		t.Errorf("owner after rewrite = %d:%d, want 65532:65532", st.Uid, st.Gid)
 	}
 }

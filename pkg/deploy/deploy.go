@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/mlops-dev/mlops/pkg/auth"
@@ -93,6 +94,33 @@ func composeEnv() []string {
 	return env
 }
 
+// apiContainerUser is the user the api image runs as when up runs as root.
+const apiContainerUser = 65532
+
+// prepareClientsFile creates the client file the api container mounts. When up runs
+// as root, the api runs as apiContainerUser, so the 0600 file is handed to that user;
+// 'mlops clients' keeps the owner when it rewrites the file.
+func prepareClientsFile(s *ui.Streams, path string) error {
+	if err := auth.EnsureClientsFile(path); err != nil {
+		return err
+	}
+	if os.Geteuid() != 0 || os.Getenv("MLOPS_API_UID") != "" {
+		return nil
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if st, ok := info.Sys().(*syscall.Stat_t); ok && st.Uid == apiContainerUser {
+		return nil
+	}
+	if err := os.Chown(path, apiContainerUser, apiContainerUser); err != nil {
+		return err
+	}
+	s.Statusf("gave %s to user %d, which the api container runs as when up runs as root", path, apiContainerUser)
+	return nil
+}
+
 // checkBindSources reports a bind mount whose host path is missing. Docker would
 // create an empty directory in its place, which hides the real problem.
 func checkBindSources(plan *stack.Plan) error {
@@ -143,7 +171,7 @@ func Up(ctx context.Context, s *ui.Streams, cfg *config.Config, opts Options) er
 	}
 	defer ss.close()
 
-	if err := auth.EnsureClientsFile(cfg.Path(cfg.Serve.ClientsFile)); err != nil {
+	if err := prepareClientsFile(s, cfg.Path(cfg.Serve.ClientsFile)); err != nil {
 		return fmt.Errorf("serve.clients_file: %w", err)
 	}
 	if err := checkBindSources(ss.plan); err != nil {
