@@ -30,6 +30,9 @@ const requireEnv = "MLOPS_REQUIRE_SERVICES"
 // engine responds the test is skipped, or fails if MLOPS_REQUIRE_SERVICES=1.
 func Connect(t testing.TB) *engine.Client {
 	t.Helper()
+	if err := lockEngine(false); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, err := engine.New(ctx)
