@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
@@ -54,8 +55,10 @@ func (c *Client) SwarmState(ctx context.Context) (SwarmState, error) {
 // advertises advertiseAddr (such as "127.0.0.1") to other nodes, and returns
 // the node ID.
 func (c *Client) InitSwarm(ctx context.Context, advertiseAddr string) (string, error) {
+	// The manager listens on the advertised address only, so a single-node
+	// trial on 127.0.0.1 opens no port on the machine's other interfaces.
 	id, err := c.api.SwarmInit(ctx, swarm.InitRequest{
-		ListenAddr:    "0.0.0.0:2377",
+		ListenAddr:    net.JoinHostPort(advertiseAddr, "2377"),
 		AdvertiseAddr: advertiseAddr,
 	})
 	if err != nil {

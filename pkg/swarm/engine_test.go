@@ -312,15 +312,21 @@ func TestSwarmStack(t *testing.T) {
 // replica.
 func waitServing(t *testing.T, f *swarmFixture) {
 	t.Helper()
+	if err := waitBackends(f); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitBackends(f *swarmFixture) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		r, err := f.predict(f.token("probe"))
 		if err == nil && r.status == http.StatusOK && r.backends == replicas {
-			return
+			return nil
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("api not reachable through the proxy at %s within 30s: status %d, %d backends, "+
-				"error %v, body %q", f.url, r.status, r.backends, err, r.body)
+			return fmt.Errorf("api not reachable through the proxy at %s with %d backends within 30s: "+
+				"status %d, %d backends, error %v, body %q", f.url, replicas, r.status, r.backends, err, r.body)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -395,6 +401,13 @@ func testStopReplica(t *testing.T, f *swarmFixture) {
 		t.Fatal(err)
 	}
 	t.Logf("%d api containers running again %s after the stop", replicas, time.Since(start).Round(time.Millisecond))
+	// A new task's container runs before its health check passes and DNS
+	// returns its address.
+	if err := waitBackends(f); err != nil {
+		l.finish()
+		t.Fatal(err)
+	}
+	t.Logf("DNS returns %d api tasks again %s after the stop", replicas, time.Since(start).Round(time.Millisecond))
 	time.Sleep(time.Second)
 	l.finish()
 	l.check(t, "stop one replica")

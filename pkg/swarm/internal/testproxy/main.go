@@ -63,6 +63,15 @@ func run() error {
 			DisableKeepAlives:     true,
 			ResponseHeaderTimeout: 10 * time.Second,
 		},
+		// The test prints the body of a failed request, so it carries the
+		// cause, such as a connection reset by a task that is stopping.
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			if s, ok := r.Context().Value(statsKey{}).(*dialStats); ok {
+				w.Header().Set(headerBackends, strconv.Itoa(s.backends))
+				w.Header().Set(headerDialFailures, strconv.Itoa(s.failures))
+			}
+			http.Error(w, "testproxy: "+err.Error(), http.StatusBadGateway)
+		},
 		ModifyResponse: func(resp *http.Response) error {
 			if s, ok := resp.Request.Context().Value(statsKey{}).(*dialStats); ok {
 				resp.Header.Set(headerBackends, strconv.Itoa(s.backends))
