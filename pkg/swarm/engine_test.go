@@ -389,6 +389,9 @@ func testStopReplica(t *testing.T, f *swarmFixture) {
 		t.Fatalf("list api containers: %d found, %v", len(containers), err)
 	}
 	victim := containers[0].ID
+	// NOTE: mlops serve closes its listener as soon as SIGTERM arrives, so a
+	// connection still in the accept backlog is reset and the proxy returns
+	// 502. This lost 1 of about 1400 requests in 1 of 12 runs here.
 	l := f.startLoad()
 	time.Sleep(time.Second)
 	start := time.Now()
