@@ -53,6 +53,7 @@ func stackCommand(f *Factory, use, short string, args cobra.PositionalArgs,
 
 func newUpCmd(f *Factory) *cobra.Command {
 	var opts *stackOptions
+	var endpointMode string
 	cmd, opts := stackCommand(f, "up", "Create or update the project's stack from docker-compose.yml and wait until it is healthy",
 		exactArgs(0), func(cmd *cobra.Command, cfg *config.Config, _ []string) error {
 			if !opts.swarmMode(cfg) {
@@ -60,6 +61,13 @@ func newUpCmd(f *Factory) *cobra.Command {
 			}
 			if !cmd.Flags().Changed("replicas") {
 				opts.Replicas = cfg.Swarm.Replicas
+			}
+			switch endpointMode {
+			case "":
+			case "vip", "dnsrr":
+				cfg.Swarm.EndpointMode = endpointMode
+			default:
+				return usageErrorf("--endpoint-mode: %q is not a mode; use vip or dnsrr", endpointMode)
 			}
 			return deploy.UpSwarm(cmd.Context(), f.Streams, cfg, opts.Options)
 		})
@@ -74,6 +82,7 @@ new task before stopping the old one and roll back when it fails its health chec
 	fl := cmd.Flags()
 	fl.DurationVar(&opts.WaitTimeout, "wait-timeout", stack.DefaultWaitTimeout, "time to wait for every service to be healthy")
 	fl.IntVar(&opts.Replicas, "replicas", 2, "api replicas in swarm mode (default: swarm.replicas)")
+	fl.StringVar(&endpointMode, "endpoint-mode", "", "swarm service discovery: vip (routing mesh, needs IPVS) or dnsrr (default: swarm.endpoint_mode)")
 	fl.BoolVar(&opts.InitSwarm, "init-swarm", false, "make this engine a single-node swarm when it is not a manager")
 	fl.BoolVar(&opts.PublishAllInterfaces, "publish-all-interfaces", false, "allow swarm to publish ports bound to one address on every interface")
 	return cmd

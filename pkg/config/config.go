@@ -64,6 +64,7 @@ type ServeConfig struct {
 	ClientsFile   string        `mapstructure:"clients_file" json:"clients_file"`
 	WatchInterval time.Duration `mapstructure:"watch_interval" json:"watch_interval"`
 	ServedBy      bool          `mapstructure:"served_by" json:"served_by"`
+	DrainDelay    time.Duration `mapstructure:"drain_delay" json:"drain_delay"`
 }
 
 // AuthConfig holds the JWT settings shared by serve, token, predict and doctor.
@@ -131,7 +132,8 @@ type MonitorConfig struct {
 
 // SwarmConfig holds the settings of swarm mode.
 type SwarmConfig struct {
-	Replicas int `mapstructure:"replicas" json:"replicas"`
+	Replicas     int    `mapstructure:"replicas" json:"replicas"`
+	EndpointMode string `mapstructure:"endpoint_mode" json:"endpoint_mode"`
 }
 
 // Setting is one configuration key with its default value and a one-line description.
@@ -162,6 +164,7 @@ var Settings = []Setting{
 	{"serve.max_body_bytes", int64(1 << 20), "maximum request body size in bytes", false},
 	{"serve.clients_file", "clients.yaml", "client credentials file for POST /token", false},
 	{"serve.watch_interval", 2 * time.Second, "how often serve checks the registry for a moved alias", false},
+	{"serve.drain_delay", time.Duration(0), "time serve keeps accepting, with /ready at 503, after SIGTERM (set it for load-balanced replicas)", false},
 	{"serve.served_by", false, "send the host name in an X-Served-By header (to tell replicas apart)", false},
 	{"auth.algorithm", "HS256", "JWT signing algorithm: HS256, EdDSA or RS256", false},
 	{"auth.secret", "", "HS256 secret, at least 32 bytes (set MLOPS_AUTH_SECRET)", true},
@@ -195,6 +198,7 @@ var Settings = []Setting{
 	{"monitor.drift_psi_threshold", 0.2, "population stability index above which a feature counts as drifted", false},
 	{"mode", "compose", "how up runs the stack: compose (one container per service) or swarm (replicated services)", false},
 	{"swarm.replicas", 2, "api replicas in swarm mode", false},
+	{"swarm.endpoint_mode", "vip", "how services find each other in swarm mode: vip (routing mesh, needs IPVS) or dnsrr (DNS round robin)", false},
 	{"api.url", "http://127.0.0.1:8080", "URL of the inference API for predict, token and doctor", false},
 	{"api.ca_cert", "", "CA certificate that verifies the API's TLS certificate", false},
 	{"api.token", "", "bearer token for predict (set MLOPS_API_TOKEN)", true},
@@ -217,6 +221,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("serve.max_body_bytes: %d must be at least 1024", c.Serve.MaxBodyBytes)
 	case c.Mode != "compose" && c.Mode != "swarm":
 		return fmt.Errorf("mode: %q is not a mode; use compose or swarm", c.Mode)
+	case c.Swarm.EndpointMode != "vip" && c.Swarm.EndpointMode != "dnsrr":
+		return fmt.Errorf("swarm.endpoint_mode: %q is not a mode; use vip or dnsrr", c.Swarm.EndpointMode)
 	case c.Swarm.Replicas < 1:
 		return fmt.Errorf("swarm.replicas: %d must be at least 1", c.Swarm.Replicas)
 	case c.Auth.MaxTTL <= 0:

@@ -58,6 +58,7 @@ func UpSwarm(ctx context.Context, s *ui.Streams, cfg *config.Config, opts Option
 		Replicas:             map[string]uint64{"api": uint64(opts.Replicas)},
 		Revisions:            map[string]string{"api": servedModel(cfg)},
 		PublishAllInterfaces: opts.PublishAllInterfaces,
+		EndpointMode:         cfg.Swarm.EndpointMode,
 	})
 	if err != nil {
 		return err

@@ -140,6 +140,9 @@ type Options struct {
 	// ServedBy, when set, is sent in the X-Served-By header of every response, so
 	// that clients of a replicated service can tell replicas apart.
 	ServedBy string
+	// DrainDelay is how long the server keeps accepting, with /ready at 503, after
+	// the shutdown signal and before it stops listening. Zero stops at once.
+	DrainDelay time.Duration
 	// ShutdownTimeout bounds how long Run waits for in-flight requests.
 	ShutdownTimeout time.Duration
 
@@ -375,6 +378,13 @@ func (s *Server) httpServer(h http.Handler) *http.Server {
 // already cancelled here, hence the fresh one.
 func (s *Server) shutdown(servers []*http.Server) error {
 	s.draining.Store(true)
+	if s.opts.DrainDelay > 0 {
+		// Keep accepting while /ready answers 503, so that a load balancer or swarm's
+		// DNS stops sending new connections before the listener closes; closing at
+		// once resets connections still waiting in the accept queue.
+		s.log.Info("draining", "delay", s.opts.DrainDelay.String())
+		time.Sleep(s.opts.DrainDelay)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
 	defer cancel()
 

@@ -30,7 +30,7 @@ func OptionsFromConfig(cfg *config.Config, modelRef string, logger *slog.Logger)
 		TLSCert: cfg.Path(cfg.Serve.TLSCert), TLSKey: cfg.Path(cfg.Serve.TLSKey),
 		MaxBatch: cfg.Serve.MaxBatch, MaxBodyBytes: cfg.Serve.MaxBodyBytes,
 		Registry: registry.Open(cfg.Path(cfg.Models.Dir)), WatchInterval: cfg.Serve.WatchInterval,
-		Logger: logger,
+		Logger: logger, DrainDelay: cfg.Serve.DrainDelay,
 		Monitor: monitor.Config{
 			MaxPredictions: cfg.Monitor.MaxPredictions, MaxAge: cfg.Monitor.MaxAge,
 			AccuracyWindow: cfg.Monitor.AccuracyWindow,
