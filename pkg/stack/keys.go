@@ -30,10 +30,10 @@ var (
 	supportedVolumeKeys   = []string{"name", "driver", "labels"}
 )
 
-// setKeys returns the YAML keys of the struct v whose fields are not zero,
+// SetKeys returns the YAML keys of the struct v whose fields are not zero,
 // following inline (embedded) structs. Extension fields (x-...) are skipped
 // because the compose specification reserves them for tools to ignore.
-func setKeys(v any) []string {
+func SetKeys(v any) []string {
 	rv := reflect.ValueOf(v)
 	for rv.Kind() == reflect.Pointer {
 		if rv.IsNil() {
@@ -51,7 +51,7 @@ func setKeys(v any) []string {
 		}
 		fv := rv.Field(i)
 		if tag == "" && field.Anonymous {
-			keys = append(keys, setKeys(fv.Interface())...)
+			keys = append(keys, SetKeys(fv.Interface())...)
 			continue
 		}
 		if tag != "" && !fv.IsZero() {
@@ -63,7 +63,7 @@ func setKeys(v any) []string {
 
 // unsupported returns an error naming the first key of v outside allowed.
 func unsupported(where string, v any, allowed []string) error {
-	for _, k := range setKeys(v) {
+	for _, k := range SetKeys(v) {
 		if !slices.Contains(allowed, k) {
 			return fmt.Errorf("%s: key %q is not supported by mlops up; remove it from the compose file", where, k)
 		}

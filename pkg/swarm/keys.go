@@ -2,9 +2,9 @@ package swarm
 
 import (
 	"fmt"
-	"reflect"
 	"slices"
-	"strings"
+
+	"github.com/mlops-dev/mlops/pkg/stack"
 )
 
 // Keys of the compose file that swarm mode maps onto service specs.
@@ -33,40 +33,9 @@ var (
 	supportedFileObjKeys = []string{"name", "file", "environment", "content", "labels"}
 )
 
-// setKeys returns the YAML keys of the struct v whose fields are not zero,
-// following inline structs. Extension fields (x-...) are skipped because
-// the compose specification reserves them for tools to ignore.
-func setKeys(v any) []string {
-	rv := reflect.ValueOf(v)
-	for rv.Kind() == reflect.Pointer {
-		if rv.IsNil() {
-			return nil
-		}
-		rv = rv.Elem()
-	}
-	var keys []string
-	rt := rv.Type()
-	for i := range rt.NumField() {
-		field := rt.Field(i)
-		tag, _, _ := strings.Cut(field.Tag.Get("yaml"), ",")
-		if tag == "-" || strings.HasPrefix(tag, "#") || !field.IsExported() {
-			continue
-		}
-		fv := rv.Field(i)
-		if tag == "" && field.Anonymous {
-			keys = append(keys, setKeys(fv.Interface())...)
-			continue
-		}
-		if tag != "" && !fv.IsZero() {
-			keys = append(keys, tag)
-		}
-	}
-	return keys
-}
-
 // unsupported returns an error naming the first key of v outside allowed.
 func unsupported(where string, v any, allowed []string) error {
-	for _, k := range setKeys(v) {
+	for _, k := range stack.SetKeys(v) {
 		if !slices.Contains(allowed, k) {
 			return fmt.Errorf("%s: key %q is not supported by mlops up --swarm; remove it from the compose file",
 				where, k)
