@@ -149,7 +149,7 @@ func newScaleCmd(f *Factory) *cobra.Command {
 			service, count, ok := strings.Cut(args[0], "=")
 			n, err := strconv.ParseUint(count, 10, 32)
 			if !ok || service == "" || err != nil {
-				return usageErrorf("scale %s: want SERVICE=N with N a whole number, e.g. api=3", args[0])
+				return usageErrorf("scale %s: expected SERVICE=N with N a whole number, e.g. api=3", args[0])
 			}
 			return deploy.Scale(cmd.Context(), f.Streams, cfg, service, n, opts.Options)
 		})

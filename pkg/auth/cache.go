@@ -9,7 +9,7 @@ import (
 
 // verifiedCacheSize bounds the tokens whose verification is remembered. A client
 // usually reuses one token for many requests, so a few thousand entries cover a busy
-// server; each costs about the size of its token plus its claims.
+// server. Each entry costs about the size of its token plus its claims.
 const verifiedCacheSize = 4096
 
 // verifiedCache remembers tokens whose signature and claims verified, keyed by the

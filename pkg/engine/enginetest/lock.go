@@ -29,11 +29,11 @@ func lockEngine(exclusive bool) error {
 			lockErr = fmt.Errorf("open engine test lock %s: %w", lockFile, err)
 			return
 		}
-		how := syscall.LOCK_SH
+		mode := syscall.LOCK_SH
 		if exclusive {
-			how = syscall.LOCK_EX
+			mode = syscall.LOCK_EX
 		}
-		if err := syscall.Flock(int(f.Fd()), how); err != nil {
+		if err := syscall.Flock(int(f.Fd()), mode); err != nil {
 			lockErr = fmt.Errorf("lock %s: %w", lockFile, err)
 		}
 		// f stays open on purpose: closing it would release the lock.
