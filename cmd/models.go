@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"os"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mlops-dev/mlops/pkg/config"
 	"github.com/mlops-dev/mlops/pkg/model"
 	"github.com/mlops-dev/mlops/pkg/registry"
 	"github.com/mlops-dev/mlops/pkg/training"
@@ -31,11 +33,15 @@ func openRegistry(f *Factory) (*registry.Registry, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	reg := registry.Open(cfg.Path(cfg.Models.Dir))
 	pub, err := loadVerifyKey(cfg)
 	if err != nil {
+		if names, listErr := reg.Models(); listErr == nil && len(names) == 0 {
+			return nil, nil, fmt.Errorf("no models in %s yet; run 'mlops train' to create the signing keys and a first version", reg.Root)
+		}
 		return nil, nil, err
 	}
-	return registry.Open(cfg.Path(cfg.Models.Dir)), pub, nil
+	return reg, pub, nil
 }
 
 func parseRef(arg string) (registry.Ref, error) {
@@ -290,11 +296,33 @@ func runModelsImport(f *Factory, opts *modelsImportOptions, archive string) erro
 		return err
 	}
 	defer fh.Close()
-	name, version, err := registry.Open(cfg.Path(cfg.Models.Dir)).Import(fh, pub)
+	reg := registry.Open(cfg.Path(cfg.Models.Dir))
+	name, version, err := reg.Import(fh, pub)
 	if err != nil {
 		return explainImportError(archive, keyPath, keySource, err)
 	}
 	f.Streams.Statusf("imported %s:v%d (signature verified with %s)", name, version, keyPath)
+	if opts.publicKey == "" {
+		return nil
+	}
+	return adoptImported(f, cfg, reg, name, version, pub)
+}
+
+// adoptImported re-signs a version imported with another project's public key with
+// this project's signing key, so that verify and serve accept it here.
+func adoptImported(f *Factory, cfg *config.Config, reg *registry.Registry, name string, version int, from []byte) error {
+	own, err := registry.LoadPublicKey(cfg.Path(cfg.Keys.Public))
+	if err == nil && own.Equal(ed25519.PublicKey(from)) {
+		return nil
+	}
+	key, err := loadOrCreateSigningKey(f, cfg)
+	if err != nil {
+		return fmt.Errorf("%s:v%d was imported but cannot be re-signed for this project: %w", name, version, err)
+	}
+	if err := reg.Resign(name, version, from, key); err != nil {
+		return err
+	}
+	f.Streams.Statusf("re-signed %s:v%d with this project's key %s, so it verifies and serves here", name, version, cfg.Path(cfg.Keys.Private))
 	return nil
 }
 

@@ -3,6 +3,7 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"os"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -82,6 +83,12 @@ func runTrain(cmd *cobra.Command, f *Factory, opts *trainOptions) error {
 	// training reports it later as a plain error.
 	if err := params.Validate(); err != nil {
 		return &UsageError{Err: err}
+	}
+	// A missing data file is reported before a signing key is generated for nothing.
+	if opts.data != "" {
+		if _, err := os.Stat(opts.data); err != nil {
+			return fmt.Errorf("--data: %w", err)
+		}
 	}
 	key, err := loadOrCreateSigningKey(f, cfg)
 	if err != nil {

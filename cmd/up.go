@@ -46,7 +46,7 @@ func stackCommand(f *Factory, use, short string, args cobra.PositionalArgs,
 			return run(cmd, cfg, args)
 		},
 	}
-	cmd.Flags().StringSliceVar(&opts.Skip, "skip", nil, "services to leave out (repeatable), e.g. one whose image is missing")
+	cmd.Flags().StringSliceVar(&opts.Skip, "skip", nil, "services of docker-compose.yml to leave out (repeatable)")
 	cmd.Flags().BoolVar(&opts.swarm, "swarm", false, "run against Docker Swarm services (default: mode in mlops.yaml)")
 	return cmd, opts
 }
@@ -81,7 +81,7 @@ services: the api replicated, secrets as Docker secrets, rolling updates that st
 new task before stopping the old one and roll back when it fails its health check.`
 	fl := cmd.Flags()
 	fl.DurationVar(&opts.WaitTimeout, "wait-timeout", stack.DefaultWaitTimeout, "time to wait for every service to be healthy")
-	fl.IntVar(&opts.Replicas, "replicas", 2, "api replicas in swarm mode (default: swarm.replicas)")
+	fl.IntVar(&opts.Replicas, "replicas", 2, "api replicas in swarm mode; without the flag, swarm.replicas from mlops.yaml")
 	fl.StringVar(&endpointMode, "endpoint-mode", "", "swarm service discovery: vip (routing mesh, needs IPVS) or dnsrr (default: swarm.endpoint_mode)")
 	fl.BoolVar(&opts.InitSwarm, "init-swarm", false, "make this engine a single-node swarm when it is not a manager")
 	fl.BoolVar(&opts.PublishAllInterfaces, "publish-all-interfaces", false, "allow swarm to publish ports bound to one address on every interface")

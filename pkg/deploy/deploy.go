@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -58,7 +59,7 @@ func open(ctx context.Context, s *ui.Streams, cfg *config.Config, opts Options) 
 	if err != nil {
 		return nil, err
 	}
-	project, err := stack.Load(ctx, stack.LoadOptions{Dir: cfg.Dir, Name: cfg.Project, Env: composeEnv()})
+	project, err := stack.Load(ctx, stack.LoadOptions{Dir: cfg.Dir, Name: cfg.Project, Env: composeEnv(opts.Skip)})
 	if err != nil {
 		eng.Close()
 		return nil, err
@@ -78,8 +79,14 @@ func (ss *session) close() { ss.eng.Close() }
 // files it mounts. MLOPS_API_UID and MLOPS_API_GID run the api as the host user so
 // that it can read the project's 0600 files, unless that user is root: the api then
 // keeps the image's unprivileged user 65532.
-func composeEnv() []string {
+//
+// With redis left out, MLOPS_API_REDIS_ADDR is set empty so that the api limits rates
+// in memory instead of trying to reach a Redis that does not exist.
+func composeEnv(skip []string) []string {
 	env := os.Environ()
+	if slices.Contains(skip, "redis") {
+		env = append(env, "MLOPS_API_REDIS_ADDR=")
+	}
 	setDefault := func(name string, value int) {
 		if os.Getenv(name) == "" {
 			env = append(env, name+"="+strconv.Itoa(value))

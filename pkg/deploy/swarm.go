@@ -49,7 +49,7 @@ func UpSwarm(ctx context.Context, s *ui.Streams, cfg *config.Config, opts Option
 	}
 	defer ss.eng.Close()
 
-	project, err := stack.Load(ctx, stack.LoadOptions{Dir: cfg.Dir, Name: cfg.Project, Env: composeEnv()})
+	project, err := stack.Load(ctx, stack.LoadOptions{Dir: cfg.Dir, Name: cfg.Project, Env: composeEnv(opts.Skip)})
 	if err != nil {
 		return err
 	}

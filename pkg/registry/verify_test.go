@@ -346,3 +346,23 @@ func TestLoad_SignedHugeSizeFailsCleanly(t *testing.T) {
 		t.Errorf("Load = %v, want a size mismatch naming %s", err, m.Files[0].Path)
 	}
 }
+
+func TestResign_AdoptsAnotherProjectsVersion(t *testing.T) {
+	otherPriv, otherPub := newKey(t)
+	ownPriv, ownPub := newKey(t)
+	reg := Open(t.TempDir())
+	v := publish(t, reg, "iris", modelFiles(), otherPriv)
+
+	if err := reg.Verify("iris", v, ownPub); err == nil {
+		t.Fatal("Verify with this project's key passed before re-signing")
+	}
+	if err := reg.Resign("iris", v, ownPub, ownPriv); err == nil {
+		t.Error("Resign accepted a version that does not verify with the given key")
+	}
+	if err := reg.Resign("iris", v, otherPub, ownPriv); err != nil {
+		t.Fatalf("Resign: %v", err)
+	}
+	if err := reg.Verify("iris", v, ownPub); err != nil {
+		t.Errorf("Verify with this project's key after re-signing: %v", err)
+	}
+}

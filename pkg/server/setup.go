@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -69,6 +70,9 @@ func OptionsFromConfig(cfg *config.Config, modelRef string, logger *slog.Logger)
 		opts.Limiter = ratelimit.NewMemory()
 		return opts, noop, nil
 	}
+	// go-redis prints its pool errors with the standard logger; route them into the
+	// JSON log at debug level, since the fallback limiter already logs the outage once.
+	redis.SetLogger(redisLogger{logger})
 	client := redis.NewClient(&redis.Options{
 		Addr: cfg.Redis.Addr, Password: cfg.Redis.Password,
 		DialTimeout: cfg.Redis.Timeout * 4, ReadTimeout: cfg.Redis.Timeout, WriteTimeout: cfg.Redis.Timeout,
@@ -136,4 +140,11 @@ func tokenOptions(opts *Options, cfg *config.Config) error {
 		return fmt.Errorf("serve.clients_file: %w", err)
 	}
 	return nil
+}
+
+// redisLogger adapts go-redis's internal logging to slog.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, args ...any) {
+	l.log.DebugContext(ctx, "redis client", "message", fmt.Sprintf(format, args...))
 }
