@@ -5,6 +5,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -192,9 +193,29 @@ func Up(ctx context.Context, s *ui.Streams, cfg *config.Config, opts Options) er
 		return err
 	}
 	if err := ss.stack.Up(ctx, ss.plan, stack.UpOptions{WaitTimeout: opts.WaitTimeout}); err != nil {
+		if errors.Is(err, stack.ErrImageUnavailable) {
+			return ss.missingImages(ctx, err)
+		}
 		return err
 	}
 	return ss.printStatus(ctx, s)
+}
+
+// missingImages sums up the images that are neither local nor pullable in one line;
+// the pull error of each was already printed as it happened.
+func (ss *session) missingImages(ctx context.Context, cause error) error {
+	var missing, services []string
+	for _, svc := range ss.plan.Services {
+		if _, err := ss.eng.InspectImage(ctx, svc.Spec.Image); err != nil {
+			missing = append(missing, fmt.Sprintf("%s (%s)", svc.Name, svc.Spec.Image))
+			services = append(services, svc.Name)
+		}
+	}
+	if len(missing) == 0 {
+		return cause
+	}
+	return fmt.Errorf("%w: %s; load them with 'docker load' or leave them out with --skip %s",
+		stack.ErrImageUnavailable, strings.Join(missing, ", "), strings.Join(services, ","))
 }
 
 // buildImages builds every image named mlops:TAG from the mlops binary, which is how
