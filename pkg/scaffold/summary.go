@@ -32,6 +32,6 @@ func PrintSummary(w io.Writer, r *Result) error {
 		fmt.Fprintf(tw, "\nAdd this line to /etc/hosts unless these names already resolve to this machine:\n  %s\n", r.HostsLine)
 		fmt.Fprintf(tw, "\nThe local CA is %s; `mlops certs` prints how to trust it.\n", r.CACert)
 	}
-	fmt.Fprintf(tw, "Next: cd %s && make train && make up\n", r.Dir)
+	fmt.Fprintf(tw, "Next: cd %s && mlops train --data data/iris.csv && mlops up\n", r.Dir)
 	return tw.Flush()
 }
