@@ -178,6 +178,9 @@ func (f *swarmFixture) down() {
 	if err != nil {
 		f.t.Errorf("Down: %v", err)
 	}
+	// Volumes and plain containers are local objects: remove what Down left, for
+	// example when the swarm was gone before the test ended.
+	enginetest.Cleanup(f.t, f.c, f.project)
 }
 
 // startProxy runs testproxy as a plain container on the frontend overlay
