@@ -377,11 +377,18 @@ func (s *Server) httpServer(h http.Handler) *http.Server {
 // every http.Server down within ShutdownTimeout. The caller's context is
 // already cancelled here, hence the fresh one.
 func (s *Server) shutdown(servers []*http.Server) error {
+	if s.opts.DrainDelay > 0 {
+		for _, srv := range servers {
+			srv.SetKeepAlivesEnabled(false)
+		}
+	}
 	s.draining.Store(true)
 	if s.opts.DrainDelay > 0 {
 		// Keep accepting while /ready answers 503, so that a load balancer or swarm's
 		// DNS stops sending new connections before the listener closes; closing at
-		// once resets connections still waiting in the accept queue.
+		// once resets connections still waiting in the accept queue. Keep-alives end
+		// too: each connection closes after its next response, so no client is left
+		// sending on an idle connection that Shutdown is about to close.
 		s.log.Info("draining", "delay", s.opts.DrainDelay.String())
 		time.Sleep(s.opts.DrainDelay)
 	}
