@@ -118,6 +118,9 @@ func (o *predictOptions) request(args []string) (client.Request, error) {
 	case o.batchSize < 0:
 		return req, usageErrorf("--batch-size: %d must be at least 1", o.batchSize)
 	}
+	if err := client.CheckCommandLine(req); err != nil {
+		return req, &UsageError{Err: err}
+	}
 	return req, nil
 }
 

@@ -264,3 +264,13 @@ func TestConfig_SecretFromFile(t *testing.T) {
 		t.Errorf("Config with both set = %v, want an error naming both variables", err)
 	}
 }
+
+func TestPredict_BadValueIsUsageError(t *testing.T) {
+	code, _, stderr := runCLI(t, t.TempDir(), "predict", "5.1", "abc", "1.4", "0.2")
+	if code != ExitUsage {
+		t.Errorf("exit code = %d, want %d", code, ExitUsage)
+	}
+	if !strings.Contains(stderr, `value 2: "abc" is not a finite number`) {
+		t.Errorf("stderr = %q, want it to name value 2", stderr)
+	}
+}

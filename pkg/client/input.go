@@ -15,6 +15,23 @@ import (
 	"github.com/mlops-dev/mlops/pkg/api"
 )
 
+// CheckCommandLine reports a malformed value given on the command line (positional
+// values or --feature pairs) before any connection is made, so that the caller can
+// treat it as a usage error.
+func CheckCommandLine(req Request) error {
+	if len(req.Values) > 0 {
+		if _, err := parseValues(req.Values); err != nil {
+			return err
+		}
+	}
+	if len(req.Features) > 0 {
+		if _, err := parseNamed(req.Features); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // parseValues reads positional feature values in the model's order.
 func parseValues(args []string) (api.Features, error) {
 	values := make([]float64, len(args))
