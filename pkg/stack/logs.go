@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/mlops-dev/mlops/pkg/engine"
@@ -48,8 +49,15 @@ func (s *Stack) Logs(ctx context.Context, project string, opts LogsOptions, w io
 			return c.Labels[engine.LabelService] == name
 		})
 		if !found {
-			return fmt.Errorf("service %q has no container in project %s: run up first, or check the name",
-				name, project)
+			var running []string
+			for _, c := range containers {
+				if svc := c.Labels[engine.LabelService]; !slices.Contains(running, svc) {
+					running = append(running, svc)
+				}
+			}
+			slices.Sort(running)
+			return fmt.Errorf("service %q has no container in project %s (services with containers: %s); run up first, or check the name",
+				name, project, strings.Join(running, ", "))
 		}
 	}
 
