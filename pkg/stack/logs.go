@@ -56,8 +56,8 @@ func (s *Stack) Logs(ctx context.Context, project string, opts LogsOptions, w io
 				}
 			}
 			slices.Sort(running)
-			return fmt.Errorf("service %q has no container in project %s (services with containers: %s); run up first, or check the name",
-				name, project, strings.Join(running, ", "))
+			return fmt.Errorf("service %q has no container in project %s (services with containers: %s); "+
+				"run up first, or check the name", name, project, strings.Join(running, ", "))
 		}
 	}
 
