@@ -139,6 +139,10 @@ func (c *Conn) caFix() string {
 
 func (c *Conn) explainStatus(e *api.Error) *Error {
 	out := &Error{Err: e, Status: e.Status, What: fmt.Sprintf("the API returned %d %s: %s", e.Status, e.Code, e.Message)}
+	if fix, ok := feedbackFixes[e.Code]; ok {
+		out.Fix = fix
+		return out
+	}
 	switch {
 	case e.Code == "" && strings.Contains(e.Message, "HTTP request to an HTTPS server"):
 		// Go's TLS server responds to a plain HTTP request with this 400 text.
@@ -156,7 +160,7 @@ func (c *Conn) explainStatus(e *api.Error) *Error {
 		out.What = fmt.Sprintf("the API rejected the input (%s): %s", e.Code, e.Message)
 		out.Fix = "correct the input; `mlops models show` lists the features the model expects"
 	case e.Status == http.StatusNotFound:
-		out.Fix = fmt.Sprintf("check that api.url (%s) points at the mlops API", c.URL)
+		out.Fix = fmt.Sprintf("check that the API URL (%s) points at the mlops API", c.URL)
 	case e.Status == http.StatusServiceUnavailable:
 		out.Fix = "the server is starting, stopping or has no rate limiter; retry shortly and check GET /ready and the server log"
 	case e.Status >= 500:
@@ -164,10 +168,17 @@ func (c *Conn) explainStatus(e *api.Error) *Error {
 		if e.RequestID != "" {
 			out.Fix = fmt.Sprintf("this is a server fault; look in the server log for request id %s", e.RequestID)
 		}
-	default:
-		out.Fix = "see the server's message above"
 	}
 	return out
+}
+
+// feedbackFixes are the next steps for the error codes of POST /feedback, whose
+// status codes alone (400, 404, 409, 410) would get a misleading generic fix.
+var feedbackFixes = map[string]string{
+	"unknown_label":      "send one of the model's classes; `mlops models show` lists them",
+	"unknown_request_id": "use the request id (and --row, counted from 0) that predict printed for that prediction",
+	"prediction_expired": "the prediction is older than the server's monitor.max_age or was evicted; send labels sooner",
+	"already_labelled":   "the prediction already has a different label; a label cannot be changed",
 }
 
 // unauthorizedFix returns the next step for a 401 with code, or "" for a

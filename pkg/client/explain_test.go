@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlops-dev/mlops/pkg/api"
 	"github.com/mlops-dev/mlops/pkg/auth"
 	"github.com/mlops-dev/mlops/pkg/certs"
 	"github.com/mlops-dev/mlops/pkg/client/clienttest"
@@ -279,5 +280,37 @@ func TestError_WithoutFix(t *testing.T) {
 	e := &Error{What: "the API returned 401 some_future_code: no"}
 	if got, want := e.Error(), "the API returned 401 some_future_code: no"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+func TestExplain_FeedbackCodes(t *testing.T) {
+	a := clienttest.Start(t, clienttest.Options{})
+	c := connect(t, a, Options{MintRoles: []string{auth.RoleFeedback, auth.RolePredict}})
+	pred, err := c.API.Predict(context.Background(), api.Features{Values: []float64{5.1, 3.5, 1.4, 0.2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.API.Feedback(context.Background(), api.FeedbackRequest{RequestID: pred.RequestID, Label: "setosa"}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		req  api.FeedbackRequest
+		what string
+		fix  string
+	}{
+		{"unknown request id", api.FeedbackRequest{RequestID: "nope", Label: "setosa"}, "404 unknown_request_id", "use the request id"},
+		{"unknown label", api.FeedbackRequest{RequestID: pred.RequestID, Label: "dog"}, "400 unknown_label", "one of the model's classes"},
+		{"second label", api.FeedbackRequest{RequestID: pred.RequestID, Label: "virginica"}, "409 already_labelled", "cannot be changed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := c.API.Feedback(context.Background(), tt.req)
+			var e *Error
+			if !errors.As(c.Explain(err), &e) {
+				t.Fatalf("Explain(%v) is not a *client.Error", err)
+			}
+			wantHint(t, e, tt.what, tt.fix)
+		})
 	}
 }
