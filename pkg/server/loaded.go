@@ -95,7 +95,7 @@ func (l *loaded) outOfDistribution(row []float64) []api.Warning {
 			Code:  api.WarningOutOfDistribution,
 			Field: name,
 			Value: v,
-			Message: fmt.Sprintf("%s = %g is outside the training range widened by %d standard deviations [%g, %g]",
+			Message: fmt.Sprintf("%s = %g is outside the training range widened by %d standard deviations [%.4g, %.4g]",
 				name, v, oodStdDevs, l.low[i], l.high[i]),
 		})
 	}
