@@ -274,3 +274,18 @@ func TestPredict_BadValueIsUsageError(t *testing.T) {
 		t.Errorf("stderr = %q, want it to name value 2", stderr)
 	}
 }
+
+func TestConfig_TrustedProxiesFromEnv(t *testing.T) {
+	t.Setenv("MLOPS_SERVE_TRUSTED_PROXIES", "10.0.0.0/8,192.168.1.1")
+	t.Chdir(t.TempDir())
+	streams, _, _ := ui.Test()
+	f := &Factory{Streams: streams, loader: newConfigLoader()}
+	cfg, err := f.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(cfg.Serve.TrustedProxies, " ")
+	if got != "10.0.0.0/8 192.168.1.1" {
+		t.Errorf("serve.trusted_proxies = %q, want the two entries of MLOPS_SERVE_TRUSTED_PROXIES", got)
+	}
+}

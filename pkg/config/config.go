@@ -65,6 +65,8 @@ type ServeConfig struct {
 	WatchInterval time.Duration `mapstructure:"watch_interval" json:"watch_interval"`
 	ServedBy      bool          `mapstructure:"served_by" json:"served_by"`
 	DrainDelay    time.Duration `mapstructure:"drain_delay" json:"drain_delay"`
+	// TrustedProxies are addresses or CIDR ranges whose X-Forwarded-For is believed.
+	TrustedProxies []string `mapstructure:"trusted_proxies" json:"trusted_proxies"`
 }
 
 // AuthConfig holds the JWT settings shared by serve, token, predict and doctor.
@@ -164,6 +166,7 @@ var Settings = []Setting{
 	{"serve.max_body_bytes", int64(1 << 20), "maximum request body size in bytes", false},
 	{"serve.clients_file", "clients.yaml", "client credentials file for POST /token", false},
 	{"serve.watch_interval", 2 * time.Second, "how often serve checks the registry for a moved alias", false},
+	{"serve.trusted_proxies", []string{}, "proxy addresses or CIDRs whose X-Forwarded-For names the caller (for the /token per-address limit)", false},
 	{"serve.drain_delay", time.Duration(0), "time serve keeps accepting, with /ready at 503, after SIGTERM (set it for load-balanced replicas)", false},
 	{"serve.served_by", false, "send the host name in an X-Served-By header (to tell replicas apart)", false},
 	{"auth.algorithm", "HS256", "JWT signing algorithm: HS256, EdDSA or RS256", false},

@@ -141,7 +141,7 @@ func (s *Server) routeHandler(pattern, role string, h handlerFunc) http.Handler 
 func (s *Server) guard(w http.ResponseWriter, r *http.Request, st *requestState, role string) error {
 	if role == rolePublic {
 		if st.route == "POST /token" {
-			return s.limit(w, r, "token:"+remoteIP(r), "token", s.opts.TokenRule)
+			return s.limit(w, r, "token:"+s.clientIP(r), "token", s.opts.TokenRule)
 		}
 		return nil
 	}
@@ -229,13 +229,7 @@ func ceilSeconds(d time.Duration) string {
 	return strconv.FormatInt(int64(math.Ceil(d.Seconds())), 10)
 }
 
-// remoteIP returns the connection's peer address. Behind a proxy every
-// caller shares the proxy's address, which makes the per-address token
-// limit global. The per-client limit still separates callers.
-// The server does not trust X-Forwarded-For because any client can set it.
-// TODO: trusting X-Forwarded-For from configured proxy addresses only
-// would restore per-caller limits behind Traefik; there is no such
-// option yet.
+// remoteIP returns the connection's peer address.
 func remoteIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

@@ -31,6 +31,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -140,6 +141,12 @@ type Options struct {
 	// ServedBy, when set, is sent in the X-Served-By header of every response, so
 	// that clients of a replicated service can tell replicas apart.
 	ServedBy string
+	// TrustedProxies are the addresses whose X-Forwarded-For header names the
+	// caller, for the per-address limit of POST /token. Behind a proxy that is not
+	// listed, every caller shares the proxy's address and so one budget; the
+	// per-client limit still separates callers. Any client can set the header, so
+	// it is read only from these addresses.
+	TrustedProxies []netip.Prefix
 	// DrainDelay is how long the server keeps accepting, with /ready at 503, after
 	// the shutdown signal and before it stops listening. Zero stops at once.
 	DrainDelay time.Duration

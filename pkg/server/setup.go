@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/netip"
 	"os"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 
@@ -49,6 +51,13 @@ func OptionsFromConfig(cfg *config.Config, modelRef string, logger *slog.Logger)
 			return opts, noop, fmt.Errorf("serve.served_by: %w", err)
 		}
 		opts.ServedBy = host
+	}
+	for _, entry := range cfg.Serve.TrustedProxies {
+		prefix, err := parseProxy(entry)
+		if err != nil {
+			return opts, noop, err
+		}
+		opts.TrustedProxies = append(opts.TrustedProxies, prefix)
 	}
 	ref, err := modelRefFrom(cfg, modelRef)
 	if err != nil {
@@ -147,4 +156,17 @@ type redisLogger struct{ log *slog.Logger }
 
 func (l redisLogger) Printf(ctx context.Context, format string, args ...any) {
 	l.log.DebugContext(ctx, "redis client", "message", fmt.Sprintf(format, args...))
+}
+
+// parseProxy reads one serve.trusted_proxies entry: an address or a CIDR range.
+func parseProxy(entry string) (netip.Prefix, error) {
+	entry = strings.TrimSpace(entry)
+	if prefix, err := netip.ParsePrefix(entry); err == nil {
+		return prefix.Masked(), nil
+	}
+	addr, err := netip.ParseAddr(entry)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("serve.trusted_proxies: %q is neither an IP address nor a CIDR range", entry)
+	}
+	return netip.PrefixFrom(addr, addr.BitLen()), nil
 }
