@@ -62,7 +62,7 @@ func containerConfigs(spec ContainerSpec) (*container.Config, *container.HostCon
 		Hostname:     spec.Hostname,
 		Labels:       spec.Labels,
 		ExposedPorts: exposed,
-		Healthcheck:  healthConfig(spec.Health),
+		Healthcheck:  HealthConfig(spec.Health),
 	}
 	host := &container.HostConfig{
 		ReadonlyRootfs: spec.ReadOnly,
@@ -92,7 +92,8 @@ func containerConfigs(spec ContainerSpec) (*container.Config, *container.HostCon
 	return cfg, host, netCfg, nil
 }
 
-func healthConfig(h *HealthSpec) *container.HealthConfig {
+// HealthConfig converts h to the SDK's health check type; nil stays nil.
+func HealthConfig(h *HealthSpec) *container.HealthConfig {
 	if h == nil {
 		return nil
 	}

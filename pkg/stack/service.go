@@ -43,7 +43,7 @@ func planService(
 		CapAdd:      svc.CapAdd,
 		CapDrop:     svc.CapDrop,
 		SecurityOpt: svc.SecurityOpt,
-		Health:      healthSpec(svc.HealthCheck),
+		Health:      HealthSpec(svc.HealthCheck),
 		Restart:     svc.Restart,
 	}
 	spec.Labels[engine.LabelService] = svc.Name
@@ -98,7 +98,9 @@ func environment(env types.MappingWithEquals) []string {
 	return out
 }
 
-func healthSpec(h *types.HealthCheckConfig) *engine.HealthSpec {
+// HealthSpec converts a compose health check to the engine's; a disabled check
+// becomes the NONE test, and nil stays nil.
+func HealthSpec(h *types.HealthCheckConfig) *engine.HealthSpec {
 	if h == nil {
 		return nil
 	}
@@ -261,7 +263,7 @@ func dependencies(project *types.Project, svc types.ServiceConfig, skip []string
 		case "", types.ServiceConditionStarted:
 			out = append(out, Dependency{Service: name})
 		case types.ServiceConditionHealthy:
-			h := healthSpec(target.HealthCheck)
+			h := HealthSpec(target.HealthCheck)
 			if h == nil || len(h.Test) == 0 || h.Test[0] == "NONE" {
 				return nil, fmt.Errorf("%s: condition service_healthy needs a healthcheck on %q", where, name)
 			}

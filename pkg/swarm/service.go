@@ -3,15 +3,14 @@ package swarm
 import (
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
-	"github.com/docker/docker/api/types/container"
 	swarmtypes "github.com/docker/docker/api/types/swarm"
 
 	"github.com/mlops-dev/mlops/pkg/engine"
+	"github.com/mlops-dev/mlops/pkg/stack"
 )
 
 // Rolling update defaults: one task at a time, the new task started and
@@ -54,7 +53,7 @@ func (p *planner) service(svc types.ServiceConfig) (Service, error) {
 		ReadOnly:        svc.ReadOnly,
 		CapabilityAdd:   svc.CapAdd,
 		CapabilityDrop:  svc.CapDrop,
-		Healthcheck:     healthConfig(svc.HealthCheck),
+		Healthcheck:     engine.HealthConfig(stack.HealthSpec(svc.HealthCheck)),
 		StopGracePeriod: durationPtr(defaultStopGrace),
 	}
 	if svc.StopGracePeriod != nil {
@@ -158,29 +157,6 @@ func securityOptions(where string, opts []string, cs *swarmtypes.ContainerSpec) 
 		}
 	}
 	return nil
-}
-
-func healthConfig(h *types.HealthCheckConfig) *container.HealthConfig {
-	if h == nil {
-		return nil
-	}
-	if h.Disable {
-		return &container.HealthConfig{Test: []string{"NONE"}}
-	}
-	hc := &container.HealthConfig{Test: []string(h.Test)}
-	if h.Interval != nil {
-		hc.Interval = time.Duration(*h.Interval)
-	}
-	if h.Timeout != nil {
-		hc.Timeout = time.Duration(*h.Timeout)
-	}
-	if h.StartPeriod != nil {
-		hc.StartPeriod = time.Duration(*h.StartPeriod)
-	}
-	if h.Retries != nil {
-		hc.Retries = int(min(*h.Retries, math.MaxInt32))
-	}
-	return hc
 }
 
 // attachments joins the service to its overlay networks under its compose
