@@ -1,6 +1,6 @@
 // Package e2e runs the mlops binary against a real Docker engine: init,
 // train, up, predict, doctor and down, as a user would. The tests skip when
-// no engine answers, unless MLOPS_REQUIRE_SERVICES=1.
+// no engine responds, unless MLOPS_REQUIRE_SERVICES=1.
 package e2e
 
 import (

@@ -7,7 +7,7 @@ import (
 	"net/http"
 )
 
-// Probe sends GET url and returns nil when the answer is 200 OK. It follows no
+// Probe sends GET url and returns nil when the response is 200 OK. It follows no
 // redirects, so a health check cannot be satisfied by another endpoint.
 func Probe(ctx context.Context, url string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)

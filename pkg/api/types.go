@@ -147,7 +147,7 @@ type TokenRequest struct {
 }
 
 // TokenResponse is the body returned by POST /token, shaped like an OAuth 2.0
-// client-credentials answer (RFC 6749 section 5.1).
+// client-credentials response (RFC 6749 section 5.1).
 type TokenResponse struct {
 	AccessToken string `json:"access_token"`
 	TokenType   string `json:"token_type"`
@@ -162,7 +162,7 @@ type ReloadResponse struct {
 	Current  ModelRef `json:"current"`
 }
 
-// ErrorBody is the envelope of every error answer outside the /v2 routes.
+// ErrorBody is the envelope of every error response outside the /v2 routes.
 type ErrorBody struct {
 	Error ErrorDetail `json:"error"`
 }

@@ -24,7 +24,7 @@ func TestVerify_CachedTokenStillExpires(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	for range 2 { // the second call is answered from the cache
+	for range 2 { // the second call is served from the cache
 		claims, err := v.Verify(raw)
 		if err != nil {
 			t.Fatalf("Verify fresh token: %v", err)

@@ -146,7 +146,7 @@ func isMissing(s string) bool {
 
 // MaxAbsValue bounds feature values. Squaring a difference of two larger values
 // overflows float64, so the standard deviation and the impurity sums would turn
-// infinite; no measured quantity comes near it.
+// infinite. No measured quantity comes near it.
 const MaxAbsValue = 1e150
 
 func (p *parser) parseNumber(s string, line int, column string) (float64, error) {

@@ -29,7 +29,7 @@ const (
 // error or a call slower than the timeout never reaches the caller, the
 // request is decided by Memory instead. After DefaultFailureThreshold
 // failures in a row it switches to Memory and logs one warning. While on Memory it probes Redis at most once per probe interval,
-// in the background, and switches back when Redis answers.
+// in the background, and switches back when Redis responds.
 //
 // Keys start fresh in Memory after a switch, so each server may allow up
 // to one extra burst per key around an outage.

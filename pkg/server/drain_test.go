@@ -9,7 +9,7 @@ import (
 )
 
 // TestServe_DrainDelayKeepsAccepting checks that during the drain delay new requests
-// are still answered while /ready reports 503, so that load balancers move away first.
+// still get responses while /ready reports 503, so that load balancers move away first.
 func TestServe_DrainDelayKeepsAccepting(t *testing.T) {
 	f := newFixture(t, func(o *Options) { o.DrainDelay = 700 * time.Millisecond })
 	base, stop := serveFixture(t, f)

@@ -3,7 +3,7 @@ package server
 import "net/http"
 
 // HeaderServedBy names the replica that handled a request. Behind a load
-// balancer or a swarm virtual IP it shows which task answered.
+// balancer or a swarm virtual IP it shows which task handled it.
 const HeaderServedBy = "X-Served-By"
 
 // ServedBy sets the X-Served-By response header to name, usually the

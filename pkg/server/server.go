@@ -391,11 +391,11 @@ func (s *Server) shutdown(servers []*http.Server) error {
 	}
 	s.draining.Store(true)
 	if s.opts.DrainDelay > 0 {
-		// Keep accepting while /ready answers 503, so that a load balancer or swarm's
-		// DNS stops sending new connections before the listener closes; closing at
+		// Keep accepting while /ready returns 503, so that a load balancer or swarm's
+		// DNS stops sending new connections before the listener closes. Closing at
 		// once resets connections still waiting in the accept queue. Keep-alives end
-		// too: each connection closes after its next response, so no client is left
-		// sending on an idle connection that Shutdown is about to close.
+		// too, so no client is left sending on an idle connection that Shutdown is
+		// about to close.
 		s.log.Info("draining", "delay", s.opts.DrainDelay.String())
 		time.Sleep(s.opts.DrainDelay)
 	}

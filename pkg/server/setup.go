@@ -19,11 +19,11 @@ import (
 	"github.com/mlops-dev/mlops/pkg/registry"
 )
 
-// OptionsFromConfig assembles server Options from the settings: the registry and its
-// public key, the token verifier (and issuer when the signing key is at hand), the
-// client file, and the limiter: Redis with the in-memory fallback when redis.addr is
-// set, else in-memory only. modelRef overrides models.name and models.alias when not
-// empty. The returned close function releases the Redis client.
+// OptionsFromConfig assembles server Options from the settings. They include the
+// registry and its public key, the token verifier, and the issuer and client file
+// when the signing key is at hand. The limiter is Redis with the in-memory fallback
+// when redis.addr is set, else in-memory only. modelRef overrides models.name and
+// models.alias when not empty. The returned close function releases the Redis client.
 func OptionsFromConfig(cfg *config.Config, modelRef string, logger *slog.Logger) (Options, func(), error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -79,8 +79,8 @@ func OptionsFromConfig(cfg *config.Config, modelRef string, logger *slog.Logger)
 		opts.Limiter = ratelimit.NewMemory()
 		return opts, noop, nil
 	}
-	// go-redis prints its pool errors with the standard logger; route them into the
-	// JSON log at debug level, since the fallback limiter already logs the outage once.
+	// go-redis prints its pool errors with the standard logger. They go into the JSON
+	// log at debug level, because the fallback limiter already logs the outage once.
 	redis.SetLogger(redisLogger{logger})
 	client := redis.NewClient(&redis.Options{
 		Addr: cfg.Redis.Addr, Password: cfg.Redis.Password,
