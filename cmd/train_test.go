@@ -289,3 +289,26 @@ func TestConfig_TrustedProxiesFromEnv(t *testing.T) {
 		t.Errorf("serve.trusted_proxies = %q, want the two entries of MLOPS_SERVE_TRUSTED_PROXIES", got)
 	}
 }
+
+func TestStackCommands_UsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"up", "--swarm", "--endpoint-mode", "bogus"}, `--endpoint-mode: "bogus" is not a mode; use vip or dnsrr`},
+		{[]string{"scale", "api"}, "scale api: expected SERVICE=N with N a whole number, e.g. api=3"},
+		{[]string{"scale", "api=-1"}, "scale api=-1: expected SERVICE=N"},
+		{[]string{"serve", "--log-level", "loud"}, `--log-level: "loud" is not a level`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, _, stderr := runCLI(t, t.TempDir(), tt.args...)
+			if code != ExitUsage {
+				t.Errorf("exit code = %d, want %d; stderr: %s", code, ExitUsage, stderr)
+			}
+			if !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr = %q, want it to contain %q", stderr, tt.want)
+			}
+		})
+	}
+}
